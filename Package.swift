@@ -1,0 +1,54 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// Keel: a repmgr-compatible replication and failover manager for PostgreSQL with in-process Lua hooks.
+// Layout (see ../shared/DESIGN.md): KeelCore is pure (no libpq, no Lua, no processes, no clock);
+// KeelPostgres and KeelLua are the adapters; KeelOps holds the operations; keel and keeld are thin.
+let package = Package(
+    name: "keel",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "keel", targets: ["keel"]),
+        .executable(name: "keeld", targets: ["keeld"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.8.1"),
+    ],
+    targets: [
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
+        .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
+        .target(name: "CLuaShim", dependencies: ["CLua"]),
+        .target(name: "KeelCore"),
+        .target(name: "KeelPostgres", dependencies: ["CLibPQ", "KeelCore"]),
+        .target(name: "KeelLua", dependencies: ["CLuaShim", "CLua", "KeelCore"]),
+        .target(
+            name: "KeelOps",
+            dependencies: [
+                "KeelCore", "KeelPostgres", "KeelLua",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
+        .executableTarget(
+            name: "keel",
+            dependencies: [
+                "KeelOps", "KeelCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "keeld",
+            dependencies: [
+                "KeelOps", "KeelCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .target(name: "KeelTesting", dependencies: ["KeelCore", "KeelPostgres"]),
+        .testTarget(name: "KeelCoreTests", dependencies: ["KeelCore"], resources: []),
+        .testTarget(name: "KeelIntegrationTests", dependencies: ["KeelTesting", "KeelOps", "KeelPostgres", "KeelCore"]),
+    ]
+)

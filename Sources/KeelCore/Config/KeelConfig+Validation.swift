@@ -1,0 +1,116 @@
+import Foundation
+
+/// Checks that look at more than one line: required keys, conninfo syntax, node name, the
+/// warning/critical pairs, the Barman pair (`R:configfile.c` `_parse_config`, l.383–466), the
+/// daemon's extra requirements (`R:repmgrd.c`, `reload_config`), and file permissions.
+extension KeelConfig {
+    /// The stricter check keeld runs at start and on reload: with `failover=automatic`, both
+    /// `promote_command` and `follow_command` must be set (repmgrd refuses to start otherwise).
+    /// - Throws: `ConfigError` naming each missing key, at the line that sets `failover`.
+    public func validateForDaemon() throws(ConfigError) {
+        var log = DiagnosticLog()
+        if failover == .automatic {
+            let at = location(of: "failover")
+            for key in ["promote_command", "follow_command"] where string(key).isEmpty {
+                log.error(at?.file ?? path, at?.line, key, "required when \"failover\" is \"automatic\"")
+            }
+        }
+        if log.hasErrors { throw ConfigError(diagnostics: log.items) }
+    }
+
+    static func checkRequiredAndCrossKeys(_ values: ConfigValues, file: String, log: inout DiagnosticLog) {
+        func at(_ key: String) -> (file: String, line: Int?) {
+            guard let location = values.locations[key] else { return (file, nil) }
+            return (location.file, location.line)
+        }
+
+        // required keys
+        if values.explicit["node_id"] == nil {
+            log.error(file, nil, "node_id", "required parameter was not found")
+        }
+        for key in ["node_name", "conninfo", "data_directory"] where values.string(key).isEmpty {
+            let place = at(key)
+            let message = values.explicit[key] == nil ? "required parameter was not found" : "must not be empty"
+            log.error(place.file, place.line, key, message)
+        }
+
+        // node_name: printable ASCII (used as application_name in primary_conninfo)
+        let nodeName = values.string("node_name")
+        if !nodeName.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E }) {
+            let place = at("node_name")
+            log.error(place.file, place.line, "node_name", "must contain only printable ASCII characters")
+        }
+
+        // conninfo: libpq syntax and keywords
+        let conninfo = values.string("conninfo")
+        if !conninfo.isEmpty {
+            do throws(ConninfoSyntax.SyntaxError) {
+                _ = try ConninfoSyntax.parse(conninfo)
+            } catch {
+                let place = at("conninfo")
+                log.error(place.file, place.line, "conninfo",
+                          "\(error.message) (provided: \"\(ConninfoSyntax.masked(conninfo))\")")
+            }
+        }
+
+        // warning < critical pairs, reconnect >= rejoin
+        checkOrder(values, lower: "archive_ready_warning", upper: "archive_ready_critical", strict: true,
+                   message: "\"archive_ready_critical\" must be greater than \"archive_ready_warning\"",
+                   file: file, log: &log)
+        checkOrder(values, lower: "replication_lag_warning", upper: "replication_lag_critical", strict: true,
+                   message: "\"replication_lag_critical\" must be greater than \"replication_lag_warning\"",
+                   file: file, log: &log)
+        checkOrder(values, lower: "node_rejoin_timeout", upper: "standby_reconnect_timeout", strict: false,
+                   message: "\"standby_reconnect_timeout\" must be equal to or greater than \"node_rejoin_timeout\"",
+                   file: file, log: &log)
+
+        // Barman: host and server go together
+        let barmanHost = values.string("barman_host")
+        let barmanServer = values.string("barman_server")
+        if barmanHost.isEmpty != barmanServer.isEmpty {
+            let key = barmanHost.isEmpty ? "barman_server" : "barman_host"
+            let place = at(key)
+            log.error(place.file, place.line, key,
+                      "\"barman_host\" (hostname of the Barman server) and \"barman_server\" (its [server] section "
+                          + "in the Barman configuration) must be set together")
+        }
+    }
+
+    /// `lower` < `upper` (or ≤ when not `strict`); the error names whichever of the two was set
+    /// (`upper` when both), at its line.
+    private static func checkOrder(
+        _ values: ConfigValues, lower: String, upper: String, strict: Bool, message: String, file: String,
+        log: inout DiagnosticLog
+    ) {
+        let low = values.int(lower)
+        let high = values.int(upper)
+        guard strict ? low >= high : low > high else { return }
+        let key = values.locations[upper] != nil ? upper : lower
+        let location = values.locations[key]
+        log.error(location?.file ?? file, location?.line, key, message)
+    }
+
+    /// A file holding a password in `conninfo` must not be readable by group or others: a warning
+    /// per such file (the password itself is never printed).
+    static func checkPasswordFilePermissions(_ assignments: [ConfigAssignment], log: inout DiagnosticLog) {
+        var checked: Set<String> = []
+        for assignment in assignments where assignment.name == "conninfo" {
+            let file = assignment.location.file
+            guard !checked.contains(file), ConninfoSyntax.containsPassword(assignment.value) else { continue }
+            checked.insert(file)
+            guard let mode = permissions(of: file), mode & 0o044 != 0 else { continue }
+            log.warning(file, assignment.location.line, "conninfo",
+                        "this file holds a password and is readable by group or others (mode "
+                            + String(mode & 0o777, radix: 8) + "); restrict it with \"chmod 600\" "
+                            + "or keep the password in a .pgpass file")
+        }
+    }
+
+    /// The permission bits of `file`, or `nil` when it cannot be examined.
+    static func permissions(of file: String) -> Int? {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: file) else { return nil }
+        let value = attributes[.posixPermissions]
+        if let number = value as? NSNumber { return number.intValue }
+        return value as? Int
+    }
+}

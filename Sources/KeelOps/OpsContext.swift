@@ -1,0 +1,122 @@
+import Foundation
+import KeelCore
+import KeelPostgres
+import Logging
+
+/// How a listing is printed: repmgr's text table, `--csv`, `--json`, or `--nagios` (node check).
+public enum OutputFormat: String, Sendable {
+    case text, csv, json, nagios
+}
+
+/// `-h/-p/-U/-d`: the node an operation connects to when it is not the local one (clone source,
+/// witness's primary, `cluster show` from elsewhere). `-d` may hold a whole conninfo string.
+public struct RemoteNodeOptions: Sendable, Equatable {
+    public var host: String?
+    public var port: String?
+    public var user: String?
+    public var dbname: String?
+
+    public init(host: String? = nil, port: String? = nil, user: String? = nil, dbname: String? = nil) {
+        self.host = host; self.port = port; self.user = user; self.dbname = dbname
+    }
+
+    /// True when none of the four was given.
+    public var isEmpty: Bool { host == nil && port == nil && user == nil && dbname == nil }
+
+    /// A conninfo for the remote node: `-d` when it is a conninfo string, completed by `-h -p -U`; missing
+    /// `user` and `dbname` are taken from `local` (this node's `conninfo`), as repmgr does.
+    public func conninfo(defaultsFrom local: String) -> String {
+        var pairs: [(key: String, value: String)] = []
+        if let dbname, dbname.contains("=") || dbname.contains("://") {
+            if dbname.contains("://") { return dbname }
+            pairs = Conninfo.parse(dbname) ?? []
+        } else if let dbname {
+            pairs.append(("dbname", dbname))
+        }
+        func set(_ key: String, _ value: String?) {
+            guard let value else { return }
+            if let i = pairs.firstIndex(where: { $0.key == key }) { pairs[i].value = value } else { pairs.append((key, value)) }
+        }
+        set("host", host)
+        set("port", port)
+        set("user", user)
+        let localPairs = Conninfo.parse(local) ?? []
+        for key in ["user", "dbname", "connect_timeout", "passfile", "sslmode"] where !pairs.contains(where: { $0.key == key }) {
+            if let v = localPairs.last(where: { $0.key == key })?.value { pairs.append((key, v)) }
+        }
+        return Conninfo.render(pairs)
+    }
+}
+
+/// Everything an operation needs from its caller: the node's configuration, the common options, the
+/// logger (repmgr-style lines on stderr) and where results are printed (stdout).
+public struct OpsContext: Sendable {
+    public var config: KeelConfig
+    public var logger: Logger
+    public var dryRun: Bool
+    public var force: Bool
+    public var format: OutputFormat
+    public var remote: RemoteNodeOptions
+    /// Prints one block of results (a table, CSV rows, JSON) to standard output.
+    public var output: @Sendable (String) -> Void
+
+    public init(config: KeelConfig, logger: Logger, dryRun: Bool = false, force: Bool = false, format: OutputFormat = .text,
+                remote: RemoteNodeOptions = RemoteNodeOptions(), output: @escaping @Sendable (String) -> Void = { print($0) }) {
+        self.config = config
+        self.logger = logger
+        self.dryRun = dryRun
+        self.force = force
+        self.format = format
+        self.remote = remote
+        self.output = output
+    }
+
+    /// Connects to this node (`conninfo`). Throws `KeelError` with exit 6 and libpq's message.
+    public func connectLocal() throws -> Connection {
+        try connect(config.conninfo, what: "local node \"\(config.nodeName)\" (ID: \(config.nodeID))")
+    }
+
+    /// Connects to `conninfo`, describing the target as `what` in the error.
+    public func connect(_ conninfo: String, what: String) throws -> Connection {
+        logger.debug("connecting to \(what): \"\(Conninfo.masked(conninfo))\"")
+        do {
+            return try Connection(conninfo: conninfo)
+        } catch {
+            throw KeelError(.dbConnection, "unable to connect to \(what)",
+                            detail: "\(error.message)\nattempted to connect using: \"\(error.target)\"")
+        }
+    }
+
+    /// Finds the active primary from the metadata visible on `connection` and connects to it; when
+    /// `connection` is itself a primary, returns it. Throws `KeelError` (6 when unreachable).
+    public func connectPrimary(via connection: Connection) throws -> (Connection, NodeRecord?) {
+        let info = try query { try ServerInfo.read(connection) }
+        let store = MetadataStore(connection: connection)
+        let record = try query { try Migrator(connection: connection).schemaExists() ? try store.primary() : nil }
+        if !info.isInRecovery { return (connection, record) }
+        guard let record else {
+            throw KeelError(.dbConnection, "unable to determine the primary node",
+                            detail: "no active primary is registered in the metadata of \(connection.target)",
+                            hint: "register the primary first with \"keel primary register\"")
+        }
+        return (try connect(record.conninfo, what: "primary node \"\(record.nodeName)\" (ID: \(record.nodeID))"), record)
+    }
+
+    /// Runs a metadata/server query, turning a `PostgresError` into the operator's error (exit 6 or 7).
+    public func query<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PostgresError {
+            throw error.keelError
+        }
+    }
+
+    /// The absolute path of the loaded configuration file, stored in `repmgr.nodes.config_file`.
+    public var configFile: String { config.path }
+
+    /// The replication user: `replication_user`, else the conninfo's `user`, else the OS user.
+    public var replicationUser: String {
+        if !config.replicationUser.isEmpty { return config.replicationUser }
+        return Conninfo.value("user", in: config.conninfo) ?? ProcessInfo.processInfo.environment["USER"] ?? "postgres"
+    }
+}

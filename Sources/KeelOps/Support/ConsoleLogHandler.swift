@@ -1,0 +1,90 @@
+import Foundation
+import Logging
+
+/// swift-log handler for the `keel` CLI and `keeld`: one line per message, `LEVEL: message` on stderr as
+/// repmgr prints them (`NOTICE: standby clone complete`), or `[timestamp] [LEVEL] message` appended to a
+/// log file (`--log-to-file`, `log_file`). Levels map to repmgr's: trace→DEBUG, notice→NOTICE, critical→CRIT.
+public struct ConsoleLogHandler: LogHandler {
+    public var logLevel: Logger.Level
+    public var metadata: Logger.Metadata = [:]
+    private let sink: Sink
+
+    /// Where lines go: standard error, or a file opened for appending (shared by copies of the handler).
+    public final class Sink: @unchecked Sendable {
+        private let lock = NSLock()
+        private var handle: FileHandle
+        private let timestamped: Bool
+        public static let standardError = Sink(handle: FileHandle.standardError, timestamped: false)
+
+        init(handle: FileHandle, timestamped: Bool) {
+            self.handle = handle
+            self.timestamped = timestamped
+        }
+
+        /// Opens `path` for appending (creating it); `nil` when it cannot be opened.
+        public static func file(_ path: String) -> Sink? {
+            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            guard let handle = FileHandle(forWritingAtPath: path) else { return nil }
+            handle.seekToEndOfFile()
+            return Sink(handle: handle, timestamped: true)
+        }
+
+        func write(level: String, _ message: String) {
+            let line: String
+            if timestamped {
+                let formatter = DateFormatter()
+                formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+                line = "[\(formatter.string(from: Date()))] [\(level)] \(message)\n"
+            } else {
+                line = "\(level): \(message)\n"
+            }
+            lock.lock()
+            defer { lock.unlock() }
+            handle.write(Data(line.utf8))
+        }
+    }
+
+    public init(level: Logger.Level, sink: Sink = .standardError) {
+        self.logLevel = level
+        self.sink = sink
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        var text = "\(event.message)"
+        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
+        for key in ["detail", "hint"] {
+            if let value = merged[key] { text += "\n\(key.uppercased()): \(value)" }
+        }
+        sink.write(level: Self.label(event.level), text)
+    }
+
+    /// repmgr's level name for a swift-log level.
+    public static func label(_ level: Logger.Level) -> String {
+        switch level {
+        case .trace, .debug: "DEBUG"
+        case .info: "INFO"
+        case .notice: "NOTICE"
+        case .warning: "WARNING"
+        case .error: "ERROR"
+        case .critical: "CRIT"
+        }
+    }
+
+    /// The swift-log level for a repmgr `log_level` value (DEBUG, INFO, NOTICE, WARNING, ERROR, ALERT, CRIT, EMERG).
+    public static func level(_ name: String) -> Logger.Level? {
+        switch name.uppercased() {
+        case "DEBUG": .debug
+        case "INFO": .info
+        case "NOTICE": .notice
+        case "WARNING": .warning
+        case "ERROR": .error
+        case "ALERT", "CRIT", "EMERG": .critical
+        default: nil
+        }
+    }
+}

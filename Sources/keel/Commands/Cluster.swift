@@ -1,0 +1,55 @@
+import ArgumentParser
+import KeelCore
+import KeelOps
+import KeelPostgres
+
+/// `keel cluster show|event|cleanup`.
+struct Cluster: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Cluster-wide listings and maintenance.",
+                                                    subcommands: [Show.self, Event.self, Cleanup.self])
+
+    struct Show: KeelCommand {
+        static let configuration = CommandConfiguration(abstract: "Every node with role, status, upstream, location, priority, timeline.")
+        @OptionGroup var global: GlobalOptions
+
+        func execute() async throws {
+            try await perform { try await ClusterShow(context: try global.makeContext(), compact: global.compact).run().rawValue }
+        }
+    }
+
+    struct Event: KeelCommand {
+        static let configuration = CommandConfiguration(abstract: "Events recorded in repmgr.events, newest first.")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "Number of events (default 20).") var limit: Int = 20
+        @Flag(help: "All events (no limit).") var all = false
+        @Option(help: "Only this event name.") var event: String?
+        @Option(name: .customLong("node-id"), help: "Only events of this node.") var nodeID: Int?
+        @Option(name: .customLong("node-name"), help: "Only events of this node name.") var nodeName: String?
+
+        func validate() throws {
+            if limit < 1 { throw ValidationError("--limit must be at least 1") }
+        }
+
+        func execute() async throws {
+            let filter = MetadataStore.EventFilter(limit: all ? nil : limit, event: event, nodeID: nodeID, nodeName: nodeName)
+            try await perform {
+                try await ClusterEvent(context: try global.makeContext(), filter: filter, compact: global.compact).run()
+                return 0
+            }
+        }
+    }
+
+    struct Cleanup: KeelCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete monitoring history older than --keep-history days.")
+        @OptionGroup var global: GlobalOptions
+        @Option(name: [.customShort("k"), .customLong("keep-history")], help: "Days of history to keep (default 0: delete all).") var keepHistory: Int = 0
+        @Option(name: .customLong("node-id"), help: "Only this standby's history.") var nodeID: Int?
+
+        func execute() async throws {
+            try await perform {
+                try await ClusterCleanup(context: try global.makeContext(), keepDays: keepHistory, nodeID: nodeID).run()
+                return 0
+            }
+        }
+    }
+}
