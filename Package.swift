@@ -48,7 +48,8 @@ let package = Package(
             ]
         ),
         .target(name: "KeelTesting", dependencies: ["KeelCore", "KeelPostgres"]),
-        .testTarget(name: "KeelCoreTests", dependencies: ["KeelCore"], resources: []),
+        .testTarget(name: "KeelCoreTests", dependencies: ["KeelCore"]),
+        .testTarget(name: "KeelOpsTests", dependencies: ["KeelOps", "KeelPostgres", "KeelCore"]),
         .testTarget(name: "KeelIntegrationTests", dependencies: ["KeelTesting", "KeelOps", "KeelPostgres", "KeelCore"]),
     ]
 )

@@ -1,6 +1,7 @@
 import Foundation
 import ArgumentParser
 import KeelCore
+import KeelOps
 
 // keel: the operator CLI (repmgr's grammar). Like repmgr it refuses to run as root.
 if geteuid() == 0 {

@@ -156,7 +156,7 @@ public struct NodeCheck {
         case .downstream:
             let expected = o.downstream.map(\.nodeName)
             let missing = expected.filter { !o.connectedNames.contains($0) }
-            let perf = "attached=\(expected.count - missing.count), missing=\(missing.count)"
+            let perf = "attached=\(expected.count - missing.count) missing=\(missing.count)"
             if expected.isEmpty { return Result(kind, .ok, "this node has no downstream nodes", perfdata: perf) }
             if missing.isEmpty { return Result(kind, .ok, "\(expected.count) of \(expected.count) downstream nodes attached", perfdata: perf) }
             return Result(kind, .critical, "\(missing.count) of \(expected.count) downstream nodes not attached; missing: \(missing.joined(separator: ", "))",

@@ -3,7 +3,7 @@
 /// anywhere): the object and action words are found among the arguments, lower-cased, aliases resolved
 /// (`master` → `primary`, `cluster events` → `cluster event`, `primary check|status` → `node check|status`),
 /// and moved to the front; every option keeps its value and relative order.
-enum ArgumentNormalizer {
+public enum ArgumentNormalizer {
     /// Options that take a value as the next argument (`-f keel.conf`); `--opt=value` needs no entry.
     static let valueOptions: Set<String> = [
         "-f", "--config-file", "-h", "--host", "-p", "--port", "-U", "--username", "-d", "--dbname",
@@ -16,7 +16,7 @@ enum ArgumentNormalizer {
     /// Objects whose next word is an action.
     static let objects: Set<String> = ["primary", "standby", "witness", "node", "cluster", "service", "daemon", "hook", "sandbox"]
 
-    static func normalize(_ arguments: [String]) -> [String] {
+    public static func normalize(_ arguments: [String]) -> [String] {
         var positionals: [Int] = []
         var i = 0
         while i < arguments.count {
