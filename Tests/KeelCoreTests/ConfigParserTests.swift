@@ -47,7 +47,7 @@ struct ConfigFixtureTests {
         #expect(!config.isSet("failover_validation_command"))
         #expect(config.failoverValidationCommand == "")
         #expect(config.location(of: "node_id") == ConfigLocation(file: config.path, line: 4))
-        #expect(config.location(of: "use_replication_slots")?.line == 46)
+        #expect(config.location(of: "use_replication_slots")?.line == 44)
         try config.validateForDaemon()
     }
 
@@ -380,7 +380,7 @@ struct ConfigDiagnosticTests {
 
     @Test("a readable-by-others file with a password in conninfo gets a warning")
     func worldReadablePassword() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try ConfigTempDirectory()
         defer { dir.remove() }
         let body = ConfigFixtures.required.replacingOccurrences(
             of: "connect_timeout=2", with: "password=topsecret connect_timeout=2")
@@ -405,7 +405,7 @@ struct ConfigDiagnosticTests {
 struct ConfigIncludeTests {
     @Test("include, include_if_exists and include_dir, relative to the including file")
     func includes() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try ConfigTempDirectory()
         defer { dir.remove() }
         let main = try dir.write("etc/keel.conf", ConfigFixtures.required + """
             priority=10
@@ -433,7 +433,7 @@ struct ConfigIncludeTests {
 
     @Test("a missing include is an error at the directive's line")
     func missingInclude() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try ConfigTempDirectory()
         defer { dir.remove() }
         let main = try dir.write("keel.conf", ConfigFixtures.required + "include 'nowhere.conf'\n")
         let error = try #require(loadFailure(main))
@@ -453,7 +453,7 @@ struct ConfigIncludeTests {
 
     @Test("include recursion is an error, direct and indirect")
     func recursion() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try ConfigTempDirectory()
         defer { dir.remove() }
         let selfIncluding = try dir.write("self.conf", ConfigFixtures.required + "include 'self.conf'\n")
         let direct = try #require(loadFailure(selfIncluding))
@@ -474,7 +474,7 @@ struct ConfigIncludeTests {
 
     @Test("nesting deeper than 10 levels is an error")
     func depth() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try ConfigTempDirectory()
         defer { dir.remove() }
         for level in 1...11 {
             try dir.write("level\(level).conf", "include 'level\(level + 1).conf'\n")
@@ -494,7 +494,7 @@ struct ConfigIncludeTests {
 
     @Test("errors inside included files name the included file")
     func errorInIncludedFile() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try ConfigTempDirectory()
         defer { dir.remove() }
         let main = try dir.write("keel.conf", ConfigFixtures.required + "include 'part.conf'\nbogus=1\n")
         try dir.write("part.conf", "\n\npriority=high\n")
@@ -524,7 +524,7 @@ struct ConfigAPITests {
             event_notifications='standby_promote, standby_follow'
             event_notifications=' , repmgrd_failover_promote,,'
             tablespace_mapping='/old/ts1=/new/ts1'
-            tablespace_mapping='/old/a\\=b=/new/ab'
+            tablespace_mapping='/old/a\\\\=b=/new/ab'
             tablespace_mapping=''
 
             """)
@@ -608,7 +608,7 @@ struct ConfigAPITests {
 
     @Test("load resolves a relative path and reports a missing file")
     func loadPaths() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try ConfigTempDirectory()
         defer { dir.remove() }
         try dir.write("keel.conf", ConfigFixtures.required)
         let previous = FileManager.default.currentDirectoryPath

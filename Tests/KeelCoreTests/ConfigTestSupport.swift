@@ -8,6 +8,7 @@ enum ConfigFixtures {
     /// `/work/shared/fixtures`, found from this file's location (`../../../shared/fixtures`).
     static var directory: URL {
         URL(fileURLWithPath: #filePath)
+            .resolvingSymlinksInPath()
             .deletingLastPathComponent()  // KeelCoreTests
             .deletingLastPathComponent()  // Tests
             .deletingLastPathComponent()  // main
@@ -50,7 +51,7 @@ enum ConfigFixtures {
 }
 
 /// A fresh temporary directory, removed by `remove()`.
-struct TemporaryDirectory {
+struct ConfigTempDirectory {
     let path: String
 
     init() throws {

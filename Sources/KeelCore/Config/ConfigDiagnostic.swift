@@ -5,6 +5,7 @@ public struct ConfigLocation: Sendable, Equatable, Hashable, CustomStringConvert
     /// 1-based line number.
     public var line: Int
 
+    /// A location; `file` should be absolute.
     public init(file: String, line: Int) {
         self.file = file
         self.line = line
@@ -27,6 +28,7 @@ public struct ConfigDiagnostic: Sendable, Equatable, CustomStringConvertible {
         case warning, error
     }
 
+    /// Whether the file still loads.
     public var severity: Severity
     /// Absolute path of the file the problem is in (the top-level file for whole-file problems
     /// such as a missing required key).
@@ -38,6 +40,7 @@ public struct ConfigDiagnostic: Sendable, Equatable, CustomStringConvertible {
     /// What is wrong, in one sentence, without file/line/key (those are in the other fields).
     public var message: String
 
+    /// A diagnostic; any password in `message` is masked here.
     public init(_ severity: Severity, file: String, line: Int?, key: String?, message: String) {
         self.severity = severity
         self.file = file
@@ -64,6 +67,7 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
     /// Every diagnostic, errors and warnings, in the order they were found.
     public var diagnostics: [ConfigDiagnostic]
 
+    /// An error holding `diagnostics` (at least one with severity `.error`).
     public init(diagnostics: [ConfigDiagnostic]) {
         self.diagnostics = diagnostics
     }
@@ -96,6 +100,10 @@ struct DiagnosticLog: Sendable {
 
     var hasErrors: Bool { items.contains { $0.severity == .error } }
     var warnings: [ConfigDiagnostic] { items.filter { $0.severity == .warning } }
+
+    mutating func append(_ diagnostic: ConfigDiagnostic) {
+        items.append(diagnostic)
+    }
 
     mutating func error(_ file: String, _ line: Int?, _ key: String?, _ message: String) {
         items.append(ConfigDiagnostic(.error, file: file, line: line, key: key, message: message))

@@ -24,27 +24,44 @@ struct ConfigFileReader {
     /// PostgreSQL abandons a file after this many syntax errors.
     static let maximumSyntaxErrors = 100
 
-    private(set) var assignments: [ConfigAssignment] = []
-    var log: DiagnosticLog
+    /// What the reader found, in file order (includes expanded in place): settings and the
+    /// problems met between them, so that diagnostics keep the order of the lines.
+    enum Entry: Sendable, Equatable {
+        case assignment(ConfigAssignment)
+        case diagnostic(ConfigDiagnostic)
+    }
+
+    private(set) var entries: [Entry] = []
     private var openFiles: [String] = []
 
-    init(log: DiagnosticLog = DiagnosticLog()) {
-        self.log = log
+    init() {}
+
+    /// The settings read, in order.
+    var assignments: [ConfigAssignment] {
+        entries.compactMap { if case .assignment(let a) = $0 { a } else { nil } }
+    }
+
+    /// Records an error at its place among the settings.
+    private mutating func error(_ file: String, _ line: Int?, _ key: String?, _ message: String) {
+        entries.append(.diagnostic(ConfigDiagnostic(.error, file: file, line: line, key: key, message: message)))
     }
 
     /// Reads the file at `path` (absolute) from disk. A file that cannot be read is an error
     /// naming `reportedAt` (the including line) or, for the top-level file, the file itself.
-    mutating func readFile(_ path: String, depth: Int = 0, reportedAt: ConfigLocation? = nil, key: String? = nil) {
+    /// - Returns: false when the file could not be read (an error is recorded).
+    @discardableResult
+    mutating func readFile(_ path: String, depth: Int = 0, reportedAt: ConfigLocation? = nil, key: String? = nil) -> Bool {
         guard let data = FileManager.default.contents(atPath: path) else {
             let reason = Self.unreadableReason(path)
             if let reportedAt {
-                log.error(reportedAt.file, reportedAt.line, key, "could not open configuration file \"\(path)\": \(reason)")
+                error(reportedAt.file, reportedAt.line, key, "could not open configuration file \"\(path)\": \(reason)")
             } else {
-                log.error(path, nil, nil, "could not open configuration file: \(reason)")
+                error(path, nil, nil, "could not open configuration file: \(reason)")
             }
-            return
+            return false
         }
         read(bytes: Array(data), file: path, depth: depth)
+        return true
     }
 
     /// Reads `text` as the content of `file` (absolute; includes are resolved relative to it).
@@ -100,10 +117,10 @@ struct ConfigFileReader {
                     message = "syntax error near token \"\(bad.textString)\""
                 }
                 if let hint = syntaxError.hint { message += " (\(hint))" }
-                log.error(file, bad.line, name, message)
+                error(file, bad.line, name, message)
                 syntaxErrors += 1
                 if syntaxErrors >= Self.maximumSyntaxErrors {
-                    log.error(file, nil, nil, "too many syntax errors found, abandoning file")
+                    error(file, nil, nil, "too many syntax errors found, abandoning file")
                     break lines
                 }
                 // resynchronise at the next end of line
@@ -123,23 +140,23 @@ struct ConfigFileReader {
         case "include_dir":
             includeDirectory(value, at: location, key: name, depth: depth + 1)
         default:
-            assignments.append(ConfigAssignment(name: name, value: value, location: location))
+            entries.append(.assignment(ConfigAssignment(name: name, value: value, location: location)))
         }
     }
 
     private mutating func include(_ target: String, at location: ConfigLocation, key: String, depth: Int, strict: Bool) {
         guard !target.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }) else {
-            log.error(location.file, location.line, key, "empty configuration file name: \"\(target)\"")
+            error(location.file, location.line, key, "empty configuration file name: \"\(target)\"")
             return
         }
         let path = ConfigPath.absolute(target, relativeTo: ConfigPath.directory(of: location.file))
         guard depth <= Self.maximumDepth else {
-            log.error(location.file, location.line, key,
+            error(location.file, location.line, key,
                       "could not open configuration file \"\(path)\": maximum nesting depth exceeded")
             return
         }
         guard !openFiles.contains(path) else {
-            log.error(location.file, location.line, key, "configuration file recursion in \"\(path)\"")
+            error(location.file, location.line, key, "configuration file recursion in \"\(path)\"")
             return
         }
         if !strict && !FileManager.default.fileExists(atPath: path) {
@@ -150,7 +167,7 @@ struct ConfigFileReader {
 
     private mutating func includeDirectory(_ target: String, at location: ConfigLocation, key: String, depth: Int) {
         guard !target.allSatisfy({ $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }) else {
-            log.error(location.file, location.line, key, "empty configuration directory name: \"\(target)\"")
+            error(location.file, location.line, key, "empty configuration directory name: \"\(target)\"")
             return
         }
         let directory = ConfigPath.absolute(target, relativeTo: ConfigPath.directory(of: location.file))
@@ -160,7 +177,7 @@ struct ConfigFileReader {
         else {
             let reason = FileManager.default.fileExists(atPath: directory) && !isDirectory.boolValue
                 ? "Not a directory" : Self.unreadableReason(directory)
-            log.error(location.file, location.line, key,
+            error(location.file, location.line, key,
                       "could not open configuration directory \"\(directory)\": \(reason)")
             return
         }

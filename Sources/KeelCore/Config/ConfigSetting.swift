@@ -1,8 +1,12 @@
 /// A typed setting value.
 public enum ConfigValue: Sendable, Equatable, Hashable, CustomStringConvertible {
+    /// An integer setting (32-bit range).
     case int(Int)
+    /// A boolean setting.
     case bool(Bool)
+    /// A string, path, interval or enumerated setting (enumerations in the table's spelling).
     case string(String)
+    /// A list setting: every item of every occurrence, in file order.
     case list([String])
 
     /// The value as repmgr prints it: integers in decimal, booleans `true`/`false`, strings as
@@ -70,6 +74,7 @@ public struct ConfigSetting: Sendable, Equatable {
     /// (`repmgrd_standby_startup_timeout` → `standby_reconnect_timeout`, as `R:configfile.c` does).
     public let defaultsToKey: String?
 
+    /// A table row; see the properties for the meaning of each argument.
     public init(
         name: String, kind: Kind, defaultValue: ConfigValue, reloadable: Bool = false, area: Area,
         deprecatedReplacement: String? = nil, defaultsToKey: String? = nil, doc: String
@@ -248,7 +253,9 @@ extension ConfigSetting {
 /// One `tablespace_mapping` entry, `OLDDIR=NEWDIR` with `\=` standing for a literal `=`
 /// (repmgr's `tablespace_list_append`; passed to `pg_basebackup --tablespace-mapping`).
 public struct TablespaceMapping: Sendable, Equatable {
+    /// The tablespace directory on the source node (`\=` resolved to `=`).
     public var oldDirectory: String
+    /// Where the clone puts it.
     public var newDirectory: String
 
     /// Splits `OLDDIR=NEWDIR` at the first `=` not preceded by a backslash; `nil` if malformed.

@@ -35,12 +35,21 @@ struct ConfigValues: Sendable {
         return []
     }
 
-    /// Applies the settings table to the assignments in order, as repmgr's
+    /// Applies the settings table to the reader's entries in order (its diagnostics are passed
+    /// through to `log` where they occur), as repmgr's
     /// `parse_configuration_item` does: a known key is converted (a bad value is an error and the
     /// key keeps its previous value); a list key appends; a later duplicate wins otherwise; a
     /// deprecated key is a warning; an unknown key is a warning.
-    mutating func apply(_ assignments: [ConfigAssignment], log: inout DiagnosticLog) {
-        for assignment in assignments {
+    mutating func apply(_ entries: [ConfigFileReader.Entry], log: inout DiagnosticLog) {
+        for entry in entries {
+            let assignment: ConfigAssignment
+            switch entry {
+            case .diagnostic(let diagnostic):
+                log.append(diagnostic)
+                continue
+            case .assignment(let next):
+                assignment = next
+            }
             let location = assignment.location
             guard let setting = ConfigSettings.setting(named: assignment.name) else {
                 if let old = ConfigSettings.deprecatedSetting(named: assignment.name) {

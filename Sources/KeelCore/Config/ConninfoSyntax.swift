@@ -10,13 +10,17 @@
 public enum ConninfoSyntax {
     /// What is wrong with a connection string, in libpq's words.
     public struct SyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+        /// libpq's message, e.g. `missing "=" after "port" in connection info string`.
         public var message: String
+        /// The message.
         public var description: String { message }
     }
 
     /// One `keyword=value` pair, value de-escaped.
     public struct Parameter: Sendable, Equatable {
+        /// The connection keyword (`host`, `port`, …).
         public var keyword: String
+        /// The value, unquoted and de-escaped (URI values percent-decoded).
         public var value: String
     }
 

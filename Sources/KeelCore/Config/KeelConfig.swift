@@ -34,7 +34,11 @@ public struct KeelConfig: Sendable {
     public static func load(path: String) throws(ConfigError) -> KeelConfig {
         let absolute = ConfigPath.absolute(path, relativeTo: FileManager.default.currentDirectoryPath)
         var reader = ConfigFileReader()
-        reader.readFile(absolute)
+        guard reader.readFile(absolute) else {
+            throw ConfigError(diagnostics: reader.entries.compactMap {
+                if case .diagnostic(let diagnostic) = $0 { diagnostic } else { nil }
+            })
+        }
         return try finish(reader, path: absolute)
     }
 
@@ -62,9 +66,9 @@ public struct KeelConfig: Sendable {
     }
 
     private static func finish(_ reader: ConfigFileReader, path: String) throws(ConfigError) -> KeelConfig {
-        var log = reader.log
+        var log = DiagnosticLog()
         var values = ConfigValues()
-        values.apply(reader.assignments, log: &log)
+        values.apply(reader.entries, log: &log)
         Self.checkRequiredAndCrossKeys(values, file: path, log: &log)
         Self.checkPasswordFilePermissions(reader.assignments, log: &log)
         if log.hasErrors { throw ConfigError(diagnostics: log.items) }

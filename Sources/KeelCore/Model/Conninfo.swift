@@ -2,42 +2,13 @@ import Foundation
 
 /// libpq keyword/value connection strings (`host=a port=5432 user=repmgr`), as far as Keel needs to read
 /// and rewrite them without libpq: parse, mask the password, set a keyword, render back.
-/// Syntax from PostgreSQL's "Connection Strings" (libpq §34.1.1): values may be single-quoted with `\'`
-/// and `\\` escapes; spaces around `=` are allowed. URIs (`postgresql://…`) are kept opaque.
+/// Parsing and masking are `ConninfoSyntax`'s (libpq §34.1.1 syntax); this type adds the rewriting.
 public enum Conninfo {
-    /// The keyword/value pairs in order, or `nil` when the string is not valid keyword/value syntax.
+    /// The keyword/value pairs in order (a URI is decoded into pairs), or `nil` when the string is not
+    /// valid conninfo syntax (see `ConninfoSyntax.parse`).
     public static func parse(_ text: String) -> [(key: String, value: String)]? {
-        var pairs: [(key: String, value: String)] = []
-        var chars = Array(text)[...]
-        func skipSpaces() { while let c = chars.first, c.isWhitespace { chars = chars.dropFirst() } }
-        while true {
-            skipSpaces()
-            guard !chars.isEmpty else { return pairs }
-            var key = ""
-            while let c = chars.first, c != "=", !c.isWhitespace { key.append(c); chars = chars.dropFirst() }
-            skipSpaces()
-            guard !key.isEmpty, chars.first == "=" else { return nil }
-            chars = chars.dropFirst()
-            skipSpaces()
-            var value = ""
-            if chars.first == "'" {
-                chars = chars.dropFirst()
-                var closed = false
-                while let c = chars.first {
-                    chars = chars.dropFirst()
-                    if c == "\\", let next = chars.first { value.append(next); chars = chars.dropFirst(); continue }
-                    if c == "'" { closed = true; break }
-                    value.append(c)
-                }
-                guard closed else { return nil }
-            } else {
-                while let c = chars.first, !c.isWhitespace {
-                    if c == "\\", chars.count > 1 { chars = chars.dropFirst(); value.append(chars.first!); chars = chars.dropFirst(); continue }
-                    value.append(c); chars = chars.dropFirst()
-                }
-            }
-            pairs.append((key, value))
-        }
+        guard let parameters = try? ConninfoSyntax.parse(text) else { return nil }
+        return parameters.map { ($0.keyword, $0.value) }
     }
 
     /// The value of `key`, or `nil`.
@@ -63,24 +34,9 @@ public enum Conninfo {
         return render(pairs.filter { !keys.contains($0.key) })
     }
 
-    /// The string with every password replaced by `...`, safe to print, log or store in an event.
-    /// Also masks `password=` inside strings that do not parse, and `:pass@` in URIs.
-    public static func masked(_ text: String) -> String {
-        if let pairs = parse(text), pairs.contains(where: { $0.key == "password" }) {
-            return render(pairs.map { $0.key == "password" ? ($0.key, "...") : $0 })
-        }
-        var out = text
-        if let range = out.range(of: "password=") {
-            let rest = out[range.upperBound...]
-            let end = rest.firstIndex(where: { $0.isWhitespace }) ?? out.endIndex
-            out.replaceSubrange(range.upperBound..<end, with: "...")
-        }
-        if out.contains("://"), let at = out.firstIndex(of: "@"),
-           let scheme = out.range(of: "://"), let colon = out[scheme.upperBound..<at].firstIndex(of: ":") {
-            out.replaceSubrange(out.index(after: colon)..<at, with: "...")
-        }
-        return out
-    }
+    /// The string with every password replaced by `...`, safe to print, log or store in an event
+    /// (`ConninfoSyntax.masked`: keyword/value and URI forms, also strings that do not parse).
+    public static func masked(_ text: String) -> String { ConninfoSyntax.masked(text) }
 
     private static func quote(_ value: String) -> String {
         if !value.isEmpty, !value.contains(where: { $0.isWhitespace || $0 == "'" || $0 == "\\" }) { return value }

@@ -55,7 +55,9 @@ public struct ClusterShow {
             var headers = ["ID", "Name", "Role", "Status", "Upstream", "Location", "Priority", "Timeline"]
             if !compact { headers.append("Connection string") }
             let rows = entries.map { e in
-                var row = [String(e.id), e.name, e.role, e.status, e.upstream, e.location, String(e.priority), e.timeline.map(String.init) ?? "?"]
+                // repmgr aligns the bare status under the marked ones: "* running" / "  running".
+                let status = e.status.first.map { "*!?-".contains($0) } == true ? e.status : "  " + e.status
+                var row = [String(e.id), e.name, e.role, status, e.upstream, e.location, String(e.priority), e.timeline.map(String.init) ?? "?"]
                 if !compact { row.append(e.connectionString) }
                 return row
             }
