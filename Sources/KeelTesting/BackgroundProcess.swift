@@ -20,15 +20,11 @@ public final class BackgroundProcess: @unchecked Sendable {
     public let commandLine: String
 
     private let process: Process
-    private let state: ExitState
+    private let monitor: ChildMonitor
     private let leadsGroup: Bool
 
     init(name: String, logFile: String, commandLine: String, process: Process) throws {
-        let state = ExitState()
-        process.terminationHandler = { finished in
-            state.record(finished.terminationReason == .exit
-                ? finished.terminationStatus : 128 + finished.terminationStatus)
-        }
+        let monitor = ChildMonitor(process)
         do {
             try process.run()
         } catch {
@@ -38,16 +34,17 @@ public final class BackgroundProcess: @unchecked Sendable {
         self.logFile = logFile
         self.commandLine = commandLine
         self.process = process
-        self.state = state
+        self.monitor = monitor
         pid = process.processIdentifier
+        monitor.started(pid: pid)
         leadsGroup = getpgid(pid) == pid
     }
 
     /// Whether the process has not exited yet.
-    public var isRunning: Bool { state.status == nil }
+    public var isRunning: Bool { monitor.isRunning }
 
     /// The exit status once the process has exited (128 + signal when killed by a signal).
-    public var status: Int32? { state.status }
+    public var status: Int32? { monitor.status }
 
     /// Everything the process wrote so far.
     public func output() -> String {
@@ -55,28 +52,29 @@ public final class BackgroundProcess: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Sends `signal` (e.g. SIGHUP for a reload) to the process and its process group.
+    /// Sends `signal` (e.g. SIGHUP for a reload) to the command: to the members of its process
+    /// group other than the launched process when there are any (so that `runuser`, which
+    /// would forward the signal and then wait two seconds, just sees its child exit), else to
+    /// the launched process.
     public func signal(_ signal: Int32) {
-        guard isRunning else { return }
-        send(signal)
+        let members = leadsGroup ? ProcessTable.members(ofGroup: pid).filter { $0 != pid } : []
+        if members.isEmpty {
+            if isRunning { _ = kill(pid, signal) }
+        } else {
+            for member in members { _ = kill(member, signal) }
+        }
     }
 
-    private func send(_ signal: Int32) {
-        if leadsGroup { ProcessRunner.signalGroup(pid, signal) }
-        if isRunning { _ = kill(pid, signal) }
-    }
-
-    /// Stops the process: SIGTERM to its process group, then SIGKILL after `timeout` seconds.
-    /// Returns the exit status. Idempotent.
+    /// Stops the process: SIGTERM (see `signal(_:)`), then SIGKILL to the whole process group
+    /// after `timeout` seconds. Returns the exit status. Idempotent.
     @discardableResult
     public func terminate(timeout: Double = 10) -> Int32? {
         if isRunning {
-            send(SIGTERM)
-            if state.exited.wait(timeout: .now() + .milliseconds(Int(max(0, timeout) * 1000))) == .timedOut {
-                send(SIGKILL)
-                if state.exited.wait(timeout: .now() + .seconds(10)) == .success { state.exited.signal() }
-            } else {
-                state.exited.signal()
+            signal(SIGTERM)
+            if monitor.wait(timeout: timeout) == nil {
+                if leadsGroup { ProcessRunner.signalGroup(pid, SIGKILL) }
+                if isRunning { _ = kill(pid, SIGKILL) }
+                _ = monitor.wait(timeout: 10)
             }
         }
         // runuser may exit before the command it forked: make sure nothing of the group is left.
@@ -86,29 +84,6 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     /// Waits until the process exits by itself; returns its status, or nil on timeout.
     public func waitForExit(timeout: Double = 30) -> Int32? {
-        if state.exited.wait(timeout: .now() + .milliseconds(Int(max(0, timeout) * 1000))) == .success {
-            state.exited.signal()
-        }
-        return status
-    }
-}
-
-/// The exit status of a background process, set once from Foundation's termination handler.
-private final class ExitState: @unchecked Sendable {
-    let exited = DispatchSemaphore(value: 0)
-    private let lock = NSLock()
-    private var exitStatus: Int32?
-
-    var status: Int32? {
-        lock.lock()
-        defer { lock.unlock() }
-        return exitStatus
-    }
-
-    func record(_ status: Int32) {
-        lock.lock()
-        exitStatus = status
-        lock.unlock()
-        exited.signal()
+        monitor.wait(timeout: timeout)
     }
 }

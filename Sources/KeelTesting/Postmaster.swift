@@ -36,7 +36,7 @@ enum Postmaster {
     }
 
     /// The fields of `/proc/<pid>/stat` after the command name: state, ppid, pgrp, …
-    private static func statFields(_ pid: pid_t) -> [Substring]? {
+    static func statFields(_ pid: pid_t) -> [Substring]? {
         guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
               let close = text.lastIndex(of: ")")
         else { return nil }
@@ -45,13 +45,7 @@ enum Postmaster {
 
     /// The pids whose parent is `pid` (Linux; empty elsewhere).
     static func children(of pid: pid_t) -> [pid_t] {
-        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
-        return entries.compactMap { entry -> pid_t? in
-            guard let child = pid_t(entry), let fields = statFields(child), fields.count > 1,
-                  pid_t(fields[1]) == pid
-            else { return nil }
-            return child
-        }
+        ProcessTable.pids { $0.count > 1 && pid_t($0[1]) == pid }
     }
 
     /// Whether live process `pid` is the postmaster of `dataDirectory`: its working directory
@@ -116,5 +110,23 @@ enum Postmaster {
     /// The path with symlinks resolved, for comparisons.
     static func resolved(_ path: String) -> String {
         URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
+    }
+}
+
+/// Queries of the Linux process table (`/proc`); empty answers elsewhere.
+enum ProcessTable {
+    /// The pids whose `/proc/<pid>/stat` fields after the command name (state, ppid, pgrp, …)
+    /// satisfy `matches`.
+    static func pids(where matches: ([Substring]) -> Bool) -> [pid_t] {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
+        return entries.compactMap { entry -> pid_t? in
+            guard let pid = pid_t(entry), let fields = Postmaster.statFields(pid), matches(fields) else { return nil }
+            return pid
+        }
+    }
+
+    /// The live (non-zombie) members of process group `group`.
+    static func members(ofGroup group: pid_t) -> [pid_t] {
+        pids { $0.count > 2 && $0[0] != "Z" && pid_t($0[2]) == group }
     }
 }

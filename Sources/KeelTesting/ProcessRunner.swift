@@ -46,8 +46,7 @@ struct ProcessRunner {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = outPipe
         process.standardError = errPipe
-        let exited = DispatchSemaphore(value: 0)
-        process.terminationHandler = { _ in exited.signal() }
+        let monitor = ChildMonitor(process)
 
         do {
             try process.run()
@@ -55,18 +54,19 @@ struct ProcessRunner {
             throw HarnessError.launchFailed(command: commandLine, reason: String(describing: error))
         }
         let pid = process.processIdentifier
+        monitor.started(pid: pid)
         let leadsGroup = getpgid(pid) == pid
         let collector = OutputCollector(
             stdoutFD: outPipe.fileHandleForReading.fileDescriptor,
             stderrFD: errPipe.fileHandleForReading.fileDescriptor)
         collector.start()
 
-        var timedOut = false
-        if exited.wait(timeout: .now() + .milliseconds(Int(max(0, timeout) * 1000))) == .timedOut {
-            timedOut = true
+        var status = monitor.wait(timeout: timeout)
+        let timedOut = status == nil
+        if timedOut {
             if leadsGroup { Self.signalGroup(pid, SIGKILL) }
-            _ = kill(pid, SIGKILL)
-            _ = exited.wait(timeout: .now() + .seconds(10))
+            if monitor.isRunning { _ = kill(pid, SIGKILL) }
+            status = monitor.wait(timeout: 10)
         }
         let (out, err) = collector.finish(grace: drainGrace)
         withExtendedLifetime((outPipe, errPipe)) {}
@@ -77,13 +77,7 @@ struct ProcessRunner {
             let partial = ProcessResult(status: -1, stdout: stdout, stderr: stderr, commandLine: commandLine)
             throw HarnessError.commandTimedOut(command: commandLine, seconds: timeout, output: partial.combinedOutput)
         }
-        let status: Int32
-        switch process.terminationReason {
-        case .exit: status = process.terminationStatus
-        case .uncaughtSignal: status = 128 + process.terminationStatus
-        @unknown default: status = process.terminationStatus
-        }
-        return ProcessResult(status: status, stdout: stdout, stderr: stderr, commandLine: commandLine)
+        return ProcessResult(status: status ?? -1, stdout: stdout, stderr: stderr, commandLine: commandLine)
     }
 
     /// Sends `signal` to every process of process group `group` (a child that Foundation made

@@ -12,6 +12,7 @@ import Darwin
 /// and removes the workspace (unless `KEEL_KEEP_TEST_DIRS=1`). `close()` kills it by pid.
 final class WorkspaceGuardian: @unchecked Sendable {
     private let process: Process
+    private let monitor: ChildMonitor
 
     /// The file listing process groups for the guardian to kill, one per line.
     static func groupsFile(workspace: String) -> String { workspace + "/.harness/process-groups" }
@@ -48,23 +49,26 @@ final class WorkspaceGuardian: @unchecked Sendable {
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         process.currentDirectoryURL = URL(fileURLWithPath: "/")
+        let monitor = ChildMonitor(process)
         do {
             try process.run()
         } catch {
             return nil
         }
-        return WorkspaceGuardian(process: process)
+        monitor.started(pid: process.processIdentifier)
+        return WorkspaceGuardian(process: process, monitor: monitor)
     }
 
-    private init(process: Process) {
+    private init(process: Process, monitor: ChildMonitor) {
         self.process = process
+        self.monitor = monitor
     }
 
     /// Ends the guardian (its shell and its `sleep`) by its process group.
     func stop() {
         let pid = process.processIdentifier
-        guard process.isRunning else { return }
+        guard monitor.isRunning else { return }
         if getpgid(pid) == pid { ProcessRunner.signalGroup(pid, SIGKILL) } else { _ = kill(pid, SIGKILL) }
-        process.waitUntilExit()
+        _ = monitor.wait(timeout: 10)
     }
 }
