@@ -25,11 +25,7 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     init(name: String, logFile: String, commandLine: String, process: Process) throws {
         let monitor = ChildMonitor(process)
-        do {
-            try process.run()
-        } catch {
-            throw HarnessError.launchFailed(command: commandLine, reason: String(describing: error))
-        }
+        try ProcessRunner.launch(process, commandLine: commandLine)
         self.name = name
         self.logFile = logFile
         self.commandLine = commandLine

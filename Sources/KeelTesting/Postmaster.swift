@@ -98,12 +98,24 @@ enum Postmaster {
     }
 
     /// After the postmaster of `dataDirectory` was killed: when its pid is only a zombie that
-    /// nobody reaps, `postmaster.pid` would keep PostgreSQL and `pg_ctl` believing it runs
-    /// (they test the pid with `kill(pid, 0)`), so the stale file is removed — what a reboot
-    /// would achieve. A stale file whose pid is really gone is left alone, as after a crash.
+    /// nobody reaps (PID 1 of some sandboxes never reaps orphans), its lock files —
+    /// `postmaster.pid` and the unix socket's `.s.PGSQL.<port>.lock` — would keep PostgreSQL and
+    /// `pg_ctl` believing it runs (they test the pid with `kill(pid, 0)`), so they are removed,
+    /// as a reboot would. Lock files whose pid is really gone are left alone, as after a crash.
     static func clearStaleLockIfZombie(dataDirectory: String, pid: pid_t) {
         reap([pid])
         guard isZombie(pid), recordedPID(dataDirectory: dataDirectory) == pid else { return }
+        let lines = ((try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8)) ?? "")
+            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        if lines.count > 4, let port = Int(lines[3].trimmingCharacters(in: .whitespaces)) {
+            let socketDirectory = lines[4].trimmingCharacters(in: .whitespaces)
+            let socketLock = socketDirectory + "/.s.PGSQL.\(port).lock"
+            if !socketDirectory.isEmpty,
+               let text = try? String(contentsOfFile: socketLock, encoding: .utf8),
+               pid_t(text.split(separator: "\n").first?.trimmingCharacters(in: .whitespaces) ?? "") == pid {
+                try? FileManager.default.removeItem(atPath: socketLock)
+            }
+        }
         try? FileManager.default.removeItem(atPath: dataDirectory + "/postmaster.pid")
     }
 

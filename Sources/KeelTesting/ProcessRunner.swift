@@ -48,11 +48,7 @@ struct ProcessRunner {
         process.standardError = errPipe
         let monitor = ChildMonitor(process)
 
-        do {
-            try process.run()
-        } catch {
-            throw HarnessError.launchFailed(command: commandLine, reason: String(describing: error))
-        }
+        try Self.launch(process, commandLine: commandLine)
         let pid = process.processIdentifier
         monitor.started(pid: pid)
         let leadsGroup = getpgid(pid) == pid
@@ -78,6 +74,23 @@ struct ProcessRunner {
             throw HarnessError.commandTimedOut(command: commandLine, seconds: timeout, output: partial.combinedOutput)
         }
         return ProcessResult(status: status ?? -1, stdout: stdout, stderr: stderr, commandLine: commandLine)
+    }
+
+    /// Starts `process` with an empty signal mask. A child inherits the signal mask of the
+    /// thread that spawns it, and Foundation does not reset it: spawned from a Dispatch or
+    /// Swift-concurrency worker thread (where Swift Testing runs tests), which blocks nearly
+    /// every signal, the child — and a daemon it starts — would ignore SIGTERM.
+    static func launch(_ process: Process, commandLine: String) throws {
+        var empty = sigset_t()
+        var previous = sigset_t()
+        sigemptyset(&empty)
+        pthread_sigmask(SIG_SETMASK, &empty, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        do {
+            try process.run()
+        } catch {
+            throw HarnessError.launchFailed(command: commandLine, reason: String(describing: error))
+        }
     }
 
     /// Sends `signal` to every process of process group `group` (a child that Foundation made

@@ -132,7 +132,11 @@ public final class TestWorkspace: @unchecked Sendable {
                 }
                 throw error
             }
-            _ = try server.psql("CREATE DATABASE repmgr", dbname: "postgres")
+            // FILE_COPY and a checkpoint leave no dirty buffers behind: the default WAL_LOG
+            // strategy dirties ~1000 buffers, which makes the next spread checkpoint (e.g. of a
+            // pg_basebackup without `-c fast`) pace itself over about 90 seconds.
+            _ = try server.psql("CREATE DATABASE repmgr STRATEGY = FILE_COPY", dbname: "postgres")
+            _ = try server.psql("CHECKPOINT", dbname: "postgres")
             return server
         }
         throw lastError ?? HarnessError.setupFailed("could not start \(name)")
@@ -216,7 +220,7 @@ public final class TestWorkspace: @unchecked Sendable {
         lock.lock()
         backgroundProcesses.append(background)
         lock.unlock()
-        recordProcessGroup(background.pid)
+        recordProcessGroups()
         return background
     }
 
@@ -387,16 +391,14 @@ public final class TestWorkspace: @unchecked Sendable {
         lock.unlock()
     }
 
-    /// Notes a background process group in the file the guardian reads after a crash.
-    private func recordProcessGroup(_ pid: Int32) {
-        let file = WorkspaceGuardian.groupsFile(workspace: path)
-        if !FileManager.default.fileExists(atPath: file) {
-            _ = FileManager.default.createFile(atPath: file, contents: nil)
-        }
-        guard let handle = FileHandle(forWritingAtPath: file) else { return }
-        defer { try? handle.close() }
-        handle.seekToEndOfFile()
-        handle.write(Data("\(pid)\n".utf8))
+    /// Rewrites the file the guardian reads after a crash with the process groups of the
+    /// background processes that still run (so that it never kills a reused group id).
+    private func recordProcessGroups() {
+        lock.lock()
+        let running = backgroundProcesses.filter(\.isRunning).map(\.pid)
+        lock.unlock()
+        let text = running.map { "\($0)\n" }.joined()
+        try? Data(text.utf8).write(to: URL(fileURLWithPath: WorkspaceGuardian.groupsFile(workspace: path)))
     }
 
     private func checkOpen() throws {

@@ -22,7 +22,7 @@ final class WorkspaceGuardian: @unchecked Sendable {
         while kill -0 "$parent" 2>/dev/null; do sleep 1; done
         [ -d "$workspace" ] || exit 0
         if [ -f "$workspace/.harness/process-groups" ]; then
-            while read -r group; do [ -n "$group" ] && kill -KILL -- "-$group" 2>/dev/null; done < "$workspace/.harness/process-groups"
+            while read -r group; do [ -n "$group" ] && kill -9 "-$group" 2>/dev/null; done < "$workspace/.harness/process-groups"
         fi
         find "$workspace" -maxdepth 6 -name postmaster.pid -type f 2>/dev/null | while read -r pidfile; do
             datadir="${pidfile%/postmaster.pid}"
@@ -32,7 +32,7 @@ final class WorkspaceGuardian: @unchecked Sendable {
                 "$pg_ctl" stop -D "$datadir" -m immediate -w -t 30 >/dev/null 2>&1
             fi
             pid="$(head -n 1 "$pidfile" 2>/dev/null)"
-            if [ -n "$pid" ] && grep -q postgres "/proc/$pid/cmdline" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null; fi
+            if [ -n "$pid" ] && grep -q postgres "/proc/$pid/cmdline" 2>/dev/null; then kill -9 "$pid" 2>/dev/null; fi
         done
         [ "$keep" = "1" ] || rm -rf "$workspace"
         """#
@@ -51,7 +51,7 @@ final class WorkspaceGuardian: @unchecked Sendable {
         process.currentDirectoryURL = URL(fileURLWithPath: "/")
         let monitor = ChildMonitor(process)
         do {
-            try process.run()
+            try ProcessRunner.launch(process, commandLine: "keel-test-guardian")
         } catch {
             return nil
         }

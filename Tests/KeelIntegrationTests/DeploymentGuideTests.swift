@@ -63,9 +63,9 @@ struct DeploymentGuideTests {
         #expect(try primary.psql("SELECT node_name FROM repmgr.show_nodes WHERE upstream_node_name = 'node1' ORDER BY 1") == "node2\nnode3")
 
         // Events, with repmgr's names.
-        let events = try primary.psql("SELECT node_id || ':' || event || ':' || successful FROM repmgr.events ORDER BY event_timestamp, event")
+        let events = try primary.psql("SELECT node_id || ':' || event || ':' || successful::int FROM repmgr.events ORDER BY event_timestamp, event")
         #expect(events.split(separator: "\n").map(String.init) == [
-            "1:cluster_created:t", "1:primary_register:t", "2:standby_clone:t", "2:standby_register:t", "3:witness_register:t",
+            "1:cluster_created:1", "1:primary_register:1", "2:standby_clone:1", "2:standby_register:1", "3:witness_register:1",
         ])
         #expect(try !primary.psql("SELECT string_agg(details, ' ') FROM repmgr.events").contains("s3cr3t-pw"))
 

@@ -151,6 +151,10 @@ struct HarnessTests {
         #expect(clock.now - started < .seconds(20))
 
         #expect(try workspace.run("pg_ctl", ["--version"]).stdout.contains("15"))
+
+        // Children start with no blocked signals, even when spawned from a worker thread.
+        let mask = try workspace.run("/bin/sh", ["-c", "grep SigBlk /proc/self/status"]).stdout
+        #expect(mask.trimmingCharacters(in: .whitespacesAndNewlines) == "SigBlk:\t0000000000000000")
     }
 
     @Test("background processes are stopped by terminate() and by close()")
@@ -160,7 +164,8 @@ struct HarnessTests {
         let first = try workspace.spawn("/bin/sh", ["-c", "echo started; exec sleep 300"], name: "first")
         try waitFor("first to write its output") { first.output().contains("started") }
         #expect(first.isRunning)
-        first.terminate()
+        // 143 = 128 + SIGTERM: the command honoured SIGTERM (137 would mean it needed SIGKILL).
+        #expect(first.terminate(timeout: 10) == 143)
         #expect(!first.isRunning)
 
         let second = try workspace.spawn("/bin/sh", ["-c", "echo started; exec sleep 300"], name: "second")
@@ -212,5 +217,11 @@ struct HarnessTests {
         let bin = try workspace.stageKeelBinaries()
         #expect(FileManager.default.isExecutableFile(atPath: bin + "/keel"))
         #expect(FileManager.default.isExecutableFile(atPath: bin + "/keeld"))
+        if let user = workspace.serverUser {
+            #expect(try owner(of: bin + "/keel") == user)
+        }
+        // A bare name resolves to the staged binary, which the server user can execute.
+        let help = try workspace.run("keel", ["--help"])
+        #expect(help.succeeded, "\(help)")
     }
 }

@@ -119,6 +119,8 @@ public struct StandbyClone {
             log.info("replication slot \"\(slotName)\" exists on the upstream node")
         }
         if !dataDir.isEmpty { try dataDir.removeContents() }
+        // PostgreSQL refuses a data directory readable by others; pg_basebackup keeps an existing one's mode.
+        if dataDir.exists { try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: config.dataDirectory) }
         log.notice("starting backup (using pg_basebackup)...")
         if !options.fastCheckpoint { log.info("this may take some time: use -c/--fast-checkpoint to force an immediate checkpoint") }
         log.debug("executing: \(([basebackup] + arguments).joined(separator: " "))")
