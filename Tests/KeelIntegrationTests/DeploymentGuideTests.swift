@@ -14,10 +14,12 @@ struct DeploymentGuideTests {
         let witness = try ws.startPrimary(name: "witness")
         let standbyPort = try ws.freePort()
         let standbyDir = ws.dataDirectoryPath(name: "node2")
-        try f.writeConfig(id: 1, name: "node1", port: primary.port, dataDirectory: primary.dataDirectory)
+        // Every node notifies through a shell command with repmgr's placeholders (quoted by Keel).
+        let notify = "event_notification_command='echo %n %e %s \"%d\" >> \(ws.path)/notify.log'"
+        try f.writeConfig(id: 1, name: "node1", port: primary.port, dataDirectory: primary.dataDirectory, extra: notify)
         // A password in the conninfo (ignored by trust authentication) must never be printed.
-        try f.writeConfig(id: 2, name: "node2", port: standbyPort, dataDirectory: standbyDir, extraConninfo: " password=s3cr3t-pw")
-        try f.writeConfig(id: 3, name: "node3", port: witness.port, dataDirectory: witness.dataDirectory)
+        try f.writeConfig(id: 2, name: "node2", port: standbyPort, dataDirectory: standbyDir, extraConninfo: " password=s3cr3t-pw", extra: notify + "\nevent_notifications='standby_clone, primary_register'")
+        try f.writeConfig(id: 3, name: "node3", port: witness.port, dataDirectory: witness.dataDirectory, extra: notify)
 
         let register = try f.keel("-f", f.config("node1"), "primary", "register")
         #expect(register.succeeded, "\(register)")
@@ -68,6 +70,13 @@ struct DeploymentGuideTests {
             "1:cluster_created:1", "1:primary_register:1", "2:standby_clone:1", "2:standby_register:1", "3:witness_register:1",
         ])
         #expect(try !primary.psql("SELECT string_agg(details, ' ') FROM repmgr.events").contains("s3cr3t-pw"))
+        // The notification command ran once per event; node2's event_notifications filter leaves out standby_register.
+        let notified = try String(contentsOfFile: ws.path + "/notify.log", encoding: .utf8)
+        #expect(notified.split(separator: "\n").map(String.init) == [
+            "1 cluster_created 1 ", "1 primary_register 1 ",
+            "2 standby_clone 1 cloned from host \"127.0.0.1\", port \(primary.port); backup method: pg_basebackup; --force: N",
+            "3 witness_register 1 witness registration succeeded; upstream node ID is 1",
+        ])
 
         // cluster show, three formats.
         let show = try f.keel("-f", f.config("node2"), "cluster", "show")
