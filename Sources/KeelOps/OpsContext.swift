@@ -25,11 +25,16 @@ public struct RemoteNodeOptions: Sendable, Equatable {
 
     /// A conninfo for the remote node: `-d` when it is a conninfo string, completed by `-h -p -U`; missing
     /// `user` and `dbname` are taken from `local` (this node's `conninfo`), as repmgr does.
-    public func conninfo(defaultsFrom local: String) -> String {
+    /// Throws `KeelError` 1 when `-d` holds a conninfo string that does not parse.
+    public func conninfo(defaultsFrom local: String) throws -> String {
         var pairs: [(key: String, value: String)] = []
         if let dbname, dbname.contains("=") || dbname.contains("://") {
-            if dbname.contains("://") { return dbname }
-            pairs = Conninfo.parse(dbname) ?? []
+            do {
+                pairs = try ConninfoSyntax.parse(dbname).map { ($0.keyword, $0.value) }
+            } catch {
+                throw KeelError(.badConfig, "invalid connection string given with -d/--dbname", detail: error.message,
+                                hint: "quote values that contain spaces: -d \"host=db1 password='a b'\"")
+            }
         } else if let dbname {
             pairs.append(("dbname", dbname))
         }
@@ -87,19 +92,33 @@ public struct OpsContext: Sendable {
         }
     }
 
-    /// Finds the active primary from the metadata visible on `connection` and connects to it; when
-    /// `connection` is itself a primary, returns it. Throws `KeelError` (6 when unreachable).
+    /// The primary, found through the metadata visible on `connection`: `connection` itself when it is a
+    /// primary (not in recovery, not a witness); else the registered primary when it answers as one; else
+    /// the reachable node that runs as primary (`PrimaryFinder`). Throws `KeelError` 6 when none answers.
     public func connectPrimary(via connection: Connection) throws -> (Connection, NodeRecord?) {
         let info = try query { try ServerInfo.read(connection) }
         let store = MetadataStore(connection: connection)
-        let record = try query { try Migrator(connection: connection).schemaExists() ? try store.primary() : nil }
-        if !info.isInRecovery { return (connection, record) }
-        guard let record else {
+        guard try query({ try Migrator(connection: connection).schemaExists() }) else {
+            if !info.isInRecovery { return (connection, nil) }
             throw KeelError(.dbConnection, "unable to determine the primary node",
-                            detail: "no active primary is registered in the metadata of \(connection.target)",
+                            detail: "no metadata found on \(connection.target)",
                             hint: "register the primary first with \"keel primary register\"")
         }
-        return (try connect(record.conninfo, what: "primary node \"\(record.nodeName)\" (ID: \(record.nodeID))"), record)
+        let nodes = try query { try store.nodes() }
+        let record = nodes.first { $0.type == .primary && $0.active }
+        let me = nodes.first { $0.nodeID == config.nodeID }
+        if !info.isInRecovery, me?.type != .witness { return (connection, record) }
+        if let record, let conn = try? Connection(conninfo: record.conninfo),
+           (try? ServerInfo.read(conn))?.isInRecovery == false {
+            return (conn, record)
+        }
+        if let (found, conn) = PrimaryFinder.find(nodes.filter { $0.nodeID != config.nodeID }) {
+            return (conn, found)
+        }
+        throw KeelError(.dbConnection, "unable to connect to the primary node",
+                        detail: record.map { "registered primary: \"\($0.nodeName)\" (ID: \($0.nodeID)) at \"\(Conninfo.masked($0.conninfo))\"" }
+                            ?? "no active primary is registered",
+                        hint: "check the primary is running, or give its connection with -h/-p/-d")
     }
 
     /// Runs a metadata/server query, turning a `PostgresError` into the operator's error (exit 6 or 7).

@@ -9,6 +9,8 @@ import KeelCore
 /// `Connection` is used from one task at a time (it is not `Sendable`).
 public final class Connection {
     private let conn: OpaquePointer
+    /// The raw `PGconn*`, for extensions of this type only.
+    var handle: OpaquePointer { conn }
     /// The conninfo with any password masked, for messages.
     public let target: String
 

@@ -29,6 +29,12 @@ public struct ServerInfo: Sendable {
     /// Standby: `pg_stat_wal_receiver.status` ("streaming" …) and the `host`/`port` it receives from.
     public var walReceiverStatus: String?
     public var walReceiverConninfo: String?
+    /// Standby: the host and port its WAL receiver streams from.
+    public var walReceiverSender: (host: String, port: Int)? {
+        guard let c = walReceiverConninfo, let host = Conninfo.value("host", in: c),
+              let port = Conninfo.value("port", in: c).flatMap(Int.init) else { return nil }
+        return (host, port)
+    }
     /// `archive_mode`, `archive_command`.
     public var archiveMode: String
     public var archiveCommand: String

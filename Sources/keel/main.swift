@@ -1,5 +1,5 @@
-import Foundation
 import ArgumentParser
+import Foundation
 import KeelCore
 import KeelOps
 
@@ -8,13 +8,46 @@ if geteuid() == 0 {
     FileHandle.standardError.write(Data("ERROR: keel must not be run as root\nHINT: run it as the operating system user that owns the PostgreSQL data directory (usually \"postgres\")\n".utf8))
     exit(ExitStatus.badConfig.rawValue)
 }
+
+func fail(_ message: String, hint: String? = nil) -> Never {
+    FileHandle.standardError.write(Data((KeelError(.badConfig, message, hint: hint).description + "\n").utf8))
+    exit(ExitStatus.badConfig.rawValue)
+}
+
+let arguments = ArgumentNormalizer.normalize(Array(CommandLine.arguments.dropFirst()))
+// An unknown object or action gets repmgr's kind of message and exit 1, before option parsing.
+if let object = arguments.first, !object.hasPrefix("-"), object != "help" {
+    guard let group = Keel.configuration.subcommands.first(where: { $0._commandName == object }) else {
+        fail("unknown command \"\(object)\"", hint: "objects: " + Keel.configuration.subcommands.map { $0._commandName }.joined(separator: ", "))
+    }
+    let actions = group.configuration.subcommands.map { $0._commandName }
+    if !actions.isEmpty {
+        let action = arguments.dropFirst().first
+        if action == nil || action!.hasPrefix("-") {
+            if !arguments.contains("--help") && !arguments.contains("-?") {
+                fail("no action given for \"\(object)\"", hint: "actions: " + actions.joined(separator: ", "))
+            }
+        } else if !actions.contains(action!) {
+            fail("unknown \(object) action \"\(action!)\"", hint: "actions: " + actions.joined(separator: ", "))
+        }
+    }
+}
 do {
-    var command = try await Keel.asyncParseAsRoot(ArgumentNormalizer.normalize(Array(CommandLine.arguments.dropFirst())))
+    var command = try await Keel.asyncParseAsRoot(arguments)
     if let leaf = command as? any KeelCommand {
         try await leaf.execute()
+    } else if command is Keel {
+        FileHandle.standardError.write(Data((Keel.helpMessage() + "\n").utf8))
+        exit(ExitStatus.badConfig.rawValue)
     } else {
         try command.run()
     }
 } catch {
+    let code = Keel.exitCode(for: error)
+    if code != .success, code.rawValue == ExitCode.validationFailure.rawValue {
+        // Command-line mistakes exit 1 (ERR_BAD_CONFIG), as repmgr's do.
+        FileHandle.standardError.write(Data(("ERROR: " + Keel.message(for: error) + "\n").utf8))
+        exit(ExitStatus.badConfig.rawValue)
+    }
     Keel.exit(withError: error)
 }

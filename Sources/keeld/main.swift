@@ -1,29 +1,24 @@
+import ArgumentParser
 import Foundation
 import KeelCore
+import KeelDaemon
 
-// keeld: the per-node monitoring daemon (repmgrd's counterpart). This build checks its arguments and
-// configuration the way the daemon will; the monitoring and failover loop is not part of this build.
+// keeld: the per-node monitoring and failover daemon (repmgrd's counterpart). Refuses root.
 if geteuid() == 0 {
-    FileHandle.standardError.write(Data("ERROR: keeld must not be run as root\n".utf8))
+    FileHandle.standardError.write(Data("ERROR: keeld must not be run as root\nHINT: run it as the operating system user that owns the PostgreSQL data directory\n".utf8))
     exit(ExitStatus.badConfig.rawValue)
 }
-var arguments = Array(CommandLine.arguments.dropFirst())
-var configPath: String?
-while let arg = arguments.first {
-    arguments.removeFirst()
-    if arg == "-f" || arg == "--config-file", let value = arguments.first { configPath = value; arguments.removeFirst() }
-    else if arg.hasPrefix("--config-file=") { configPath = String(arg.dropFirst("--config-file=".count)) }
-}
-guard let configPath else {
-    FileHandle.standardError.write(Data("ERROR: no configuration file provided\nHINT: use -f/--config-file\n".utf8))
-    exit(ExitStatus.badConfig.rawValue)
-}
+let options: KeeldOptions
 do {
-    let config = try KeelConfig.load(path: configPath)
-    try config.validateForDaemon()
-    FileHandle.standardError.write(Data("ERROR: keeld: automatic failover monitoring is not available in this build\n".utf8))
-    exit(ExitStatus.monitoringFailed.rawValue)
+    options = try KeeldOptions.parse(Array(CommandLine.arguments.dropFirst()))
 } catch {
-    FileHandle.standardError.write(Data((error.keelError.description + "\n").utf8))
+    KeeldOptions.exit(withError: error)
+}
+if let word = options.words.first(where: { $0.lowercased() != "start" }) {
+    FileHandle.standardError.write(Data("ERROR: unexpected argument \"\(word)\"\n".utf8))
     exit(ExitStatus.badConfig.rawValue)
 }
+let status = await Daemon.main(Daemon.Options(configFile: options.configFile, daemonize: options.daemonize, pidFile: options.pidFile,
+                                             noPidFile: options.noPidFile, logLevel: options.verbose ? "DEBUG" : options.logLevel,
+                                             arguments: CommandLine.arguments))
+exit(status)

@@ -48,7 +48,6 @@ struct ConfigFixtureTests {
         #expect(config.failoverValidationCommand == "")
         #expect(config.location(of: "node_id") == ConfigLocation(file: config.path, line: 4))
         #expect(config.location(of: "use_replication_slots")?.line == 44)
-        try config.validateForDaemon()
     }
 
     /// repmgr.conf.sample ships every line commented out; with the required keys added, every
@@ -580,30 +579,6 @@ struct ConfigAPITests {
         #expect(config.luaHookTimeout == 2)
         #expect(config.luaMemoryLimitMB == 16)
         #expect(config.dcs == "etcd3://127.0.0.1:2379")
-    }
-
-    @Test("validateForDaemon requires promote and follow commands with failover=automatic")
-    func daemonValidation() throws {
-        let manual = try ConfigFixtures.parse("failover=manual\n")
-        try manual.validateForDaemon()
-
-        let automatic = try ConfigFixtures.parse("priority=1\nfailover=automatic\n")
-        do {
-            try automatic.validateForDaemon()
-            Issue.record("expected an error")
-        } catch {
-            #expect(error.errors.map(\.key) == ["promote_command", "follow_command"])
-            #expect(error.errors.allSatisfy { $0.line == 6 && $0.file == ConfigFixtures.virtualFile })
-            #expect(error.keelError.status == .badConfig)
-        }
-
-        let complete = try ConfigFixtures.parse("""
-            failover=automatic
-            promote_command='keel standby promote -f /etc/keel.conf'
-            follow_command='lua:/etc/keel/follow.lua#follow'
-
-            """)
-        try complete.validateForDaemon()
     }
 
     @Test("load resolves a relative path and reports a missing file")

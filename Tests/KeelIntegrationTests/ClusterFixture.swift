@@ -36,6 +36,7 @@ final class ClusterFixture {
             "repmgr_bindir": "'\(workspace.binDirectory)'",
             "log_file": "'\(workspace.path)/\(name)-keel.log'",
             "location": "'\(location)'",
+            "repmgrd_pid_file": "'\(workspace.path)/\(name)-keeld.pid'",
         ]
         var lines: [String] = []
         for line in Self.guideConfig.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {

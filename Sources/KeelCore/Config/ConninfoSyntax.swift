@@ -119,7 +119,10 @@ public enum ConninfoSyntax {
             let name = String(decoding: b[nameStart..<i], as: UTF8.self)
             while i < b.count, isBlank(b[i]) { i += 1 }
             guard i < b.count, b[i] == UInt8(ascii: "=") else {
-                throw SyntaxError(message: "missing \"=\" after \"\(name)\" in connection info string")
+                // The word may be the tail of an unquoted password with a space in it: name it only when
+                // the string holds no password.
+                let shown = conninfo.lowercased().contains("password") ? "a word" : "\"\(name)\""
+                throw SyntaxError(message: "missing \"=\" after \(shown) in connection info string (quote values that contain spaces)")
             }
             i += 1
             while i < b.count, isBlank(b[i]) { i += 1 }
@@ -194,8 +197,27 @@ public enum ConninfoSyntax {
             i = at + 1
         }
         if i < authorityEnd {
-            pairs.append(ScannedPair(keyword: "host", value: try percentDecoded(b[i..<authorityEnd]),
-                                     valueRange: i..<authorityEnd))
+            // host[:port], with [v6-address] brackets (a single host; multi-host lists stay whole).
+            var hostEnd = authorityEnd
+            var hostStart = i
+            if !b[i..<authorityEnd].contains(UInt8(ascii: ",")),
+               let colon = b[i..<authorityEnd].lastIndex(of: UInt8(ascii: ":")),
+               colon + 1 < authorityEnd, b[(colon + 1)..<authorityEnd].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+               b[i] != UInt8(ascii: "[") || b[colon - 1] == UInt8(ascii: "]") {
+                hostEnd = colon
+            }
+            if b[hostStart] == UInt8(ascii: "["), hostEnd > hostStart + 1, b[hostEnd - 1] == UInt8(ascii: "]") {
+                hostStart += 1
+                let inner = hostStart..<(hostEnd - 1)
+                pairs.append(ScannedPair(keyword: "host", value: try percentDecoded(b[inner]), valueRange: inner))
+            } else if hostEnd > hostStart {
+                pairs.append(ScannedPair(keyword: "host", value: try percentDecoded(b[hostStart..<hostEnd]),
+                                         valueRange: hostStart..<hostEnd))
+            }
+            if hostEnd < authorityEnd {
+                pairs.append(ScannedPair(keyword: "port", value: try percentDecoded(b[(hostEnd + 1)..<authorityEnd]),
+                                         valueRange: (hostEnd + 1)..<authorityEnd))
+            }
         }
         i = authorityEnd
         if i < b.count, b[i] == UInt8(ascii: "/") {

@@ -1,23 +1,10 @@
 import Foundation
 
 /// Checks that look at more than one line: required keys, conninfo syntax, node name, the
-/// warning/critical pairs, the Barman pair (`R:configfile.c` `_parse_config`, l.383–466), the
-/// daemon's extra requirements (`R:repmgrd.c`, `reload_config`), and file permissions.
+/// warning/critical pairs, the Barman pair (`R:configfile.c` `_parse_config`, l.383–466), and file
+/// permissions. Unlike repmgrd, keeld does not require `promote_command`/`follow_command` with
+/// `failover=automatic`: when they are empty it runs Keel's own promote and follow.
 extension KeelConfig {
-    /// The stricter check keeld runs at start and on reload: with `failover=automatic`, both
-    /// `promote_command` and `follow_command` must be set (repmgrd refuses to start otherwise).
-    /// - Throws: `ConfigError` naming each missing key, at the line that sets `failover`.
-    public func validateForDaemon() throws(ConfigError) {
-        var log = DiagnosticLog()
-        if failover == .automatic {
-            let at = location(of: "failover")
-            for key in ["promote_command", "follow_command"] where string(key).isEmpty {
-                log.error(at?.file ?? path, at?.line, key, "required when \"failover\" is \"automatic\"")
-            }
-        }
-        if log.hasErrors { throw ConfigError(diagnostics: log.items) }
-    }
-
     static func checkRequiredAndCrossKeys(_ values: ConfigValues, file: String, log: inout DiagnosticLog) {
         func at(_ key: String) -> (file: String, line: Int?) {
             guard let location = values.locations[key] else { return (file, nil) }
@@ -49,7 +36,7 @@ extension KeelConfig {
             } catch {
                 let place = at("conninfo")
                 log.error(place.file, place.line, "conninfo",
-                          "\(error.message) (provided: \"\(ConninfoSyntax.masked(conninfo))\")")
+                          "\(error.message)" + (conninfo.lowercased().contains("password") ? "" : " (provided: \"\(ConninfoSyntax.masked(conninfo))\")"))
             }
         }
 

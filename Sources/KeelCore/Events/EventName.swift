@@ -36,4 +36,7 @@ public enum EventName: String, Sendable, CaseIterable, Codable {
     case childNodeReconnect = "child_node_reconnect"
     case childNodeNewConnect = "child_node_new_connect"
     case childNodesDisconnectCommand = "child_nodes_disconnect_command"
+    // keeld only (no repmgr counterpart)
+    /// A node still running as primary while another registered node is the primary on a later timeline.
+    case formerPrimaryDetected = "keeld_former_primary"
 }

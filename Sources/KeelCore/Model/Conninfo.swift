@@ -28,6 +28,15 @@ public enum Conninfo {
         return render(pairs)
     }
 
+    /// Whether `conninfo` names the server at `host`:`port` (port 5432 when absent; loopback names and
+    /// local sockets count as one host), e.g. to match `pg_stat_wal_receiver.sender_host/port` to a node.
+    public static func names(_ conninfo: String, host: String, port: Int) -> Bool {
+        let nodeHost = value("host", in: conninfo) ?? value("hostaddr", in: conninfo) ?? "localhost"
+        let nodePort = Int(value("port", in: conninfo) ?? "5432") ?? 5432
+        func loopback(_ h: String) -> Bool { h == "localhost" || h.hasPrefix("127.") || h == "::1" || h.hasPrefix("/") }
+        return nodePort == port && (nodeHost == host || (loopback(nodeHost) && loopback(host)))
+    }
+
     /// `text` without `keys`.
     public static func removing(_ keys: Set<String>, from text: String) -> String {
         guard let pairs = parse(text) else { return text }

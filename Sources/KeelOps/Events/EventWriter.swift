@@ -16,18 +16,24 @@ public struct EventWriter {
     @discardableResult
     public func record(_ event: EventName, successful: Bool = true, details: String, on connection: Connection?,
                        nodeID: Int? = nil, primary: NodeRecord? = nil) async -> EventRecord {
+        let record = write(event, successful: successful, details: details, on: connection, nodeID: nodeID)
+        await notify(record, primary: primary)
+        return record
+    }
+
+    /// Writes the `repmgr.events` row only (no notification); without a connection, or when the write fails
+    /// (logged), returns the event with this host's clock as timestamp.
+    public func write(_ event: EventName, successful: Bool = true, details: String, on connection: Connection?,
+                      nodeID: Int? = nil) -> EventRecord {
         let id = nodeID ?? context.config.nodeID
-        var record = EventRecord(nodeID: id, event: event.rawValue, successful: successful,
-                                 timestamp: Self.timestamp(), details: details)
         if let connection {
             do {
-                record = try MetadataStore(connection: connection).recordEvent(nodeID: id, event: event, successful: successful, details: details)
+                return try MetadataStore(connection: connection).recordEvent(nodeID: id, event: event, successful: successful, details: details)
             } catch {
                 context.logger.warning("unable to record event \"\(event.rawValue)\": \(error)")
             }
         }
-        await notify(record, primary: primary)
-        return record
+        return EventRecord(nodeID: id, event: event.rawValue, successful: successful, timestamp: Self.timestamp(), details: details)
     }
 
     /// Runs `event_notification_command` for `record` when configured and not filtered out.

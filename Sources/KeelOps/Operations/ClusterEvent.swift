@@ -17,7 +17,7 @@ public struct ClusterEvent {
     /// Prints the events. Throws `KeelError` 6/7.
     public func run() async throws {
         let conn = context.remote.isEmpty ? try context.connectLocal()
-                                          : try context.connect(context.remote.conninfo(defaultsFrom: context.config.conninfo), what: "node")
+                                          : try context.connect(try context.remote.conninfo(defaultsFrom: context.config.conninfo), what: "node")
         let events = try context.query { try MetadataStore(connection: conn).events(filter) }
         switch context.format {
         case .csv:

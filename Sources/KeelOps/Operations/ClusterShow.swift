@@ -37,7 +37,7 @@ public struct ClusterShow {
         if context.remote.isEmpty {
             source = try context.connectLocal()
         } else {
-            source = try context.connect(context.remote.conninfo(defaultsFrom: context.config.conninfo), what: "node")
+            source = try context.connect(try context.remote.conninfo(defaultsFrom: context.config.conninfo), what: "node")
         }
         let nodes = try context.query { try MetadataStore(connection: source).nodes() }
         let (entries, issues) = Self.evaluate(nodes: nodes, probe: { node in
@@ -97,14 +97,11 @@ public struct ClusterShow {
                 if !node.active { issues.append("\(label) is registered as inactive but is running") }
             }
             var upstream = node.upstreamNodeID.flatMap { id in nodes.first { $0.nodeID == id }?.nodeName } ?? ""
-            if node.type == .standby, let info, info.isInRecovery, let receiving = info.walReceiverConninfo {
-                let actual = nodes.first { candidate in
-                    Conninfo.value("host", in: receiving) == Conninfo.value("host", in: candidate.conninfo)
-                        && Conninfo.value("port", in: receiving) == (Conninfo.value("port", in: candidate.conninfo) ?? "5432")
-                }
+            if node.type == .standby, let info, info.isInRecovery, let sender = info.walReceiverSender {
+                let actual = nodes.first { Conninfo.names($0.conninfo, host: sender.host, port: sender.port) }
                 if let actual, actual.nodeID != node.upstreamNodeID {
+                    issues.append("\(label) is registered with upstream \"\(upstream.isEmpty ? "(none)" : upstream)\" but is attached to \"\(actual.nodeName)\"")
                     upstream = "! \(actual.nodeName)"
-                    issues.append("\(label) is registered with upstream \"\(upstream.dropFirst(2))\" but is attached to \"\(actual.nodeName)\"")
                 }
             } else if let id = node.upstreamNodeID, node.type == .standby, (infos[id] ?? nil) == nil, !upstream.isEmpty {
                 upstream = "? \(upstream)"

@@ -69,6 +69,8 @@ public struct NodeCheck {
         public var connectedNames: Set<String>
         /// Physical slots on this node: name → active.
         public var slots: [String: Bool]
+        /// Every registered node (to name the node a standby actually streams from).
+        public var nodes: [NodeRecord] = []
     }
 
     public let context: OpsContext
@@ -81,9 +83,26 @@ public struct NodeCheck {
 
     /// Prints the results and returns the exit code. Throws `KeelError` 6 when the node is unreachable.
     public func run() async throws -> Int32 {
-        let conn = try context.connectLocal()
-        let observation = try context.query { try Self.gather(conn, nodeID: context.config.nodeID) }
+        if context.format == .nagios, checks.count != 1 {
+            throw KeelError(.badConfig, "--nagios can only be used with a single check", hint: "for example: keel node check --role --nagios")
+        }
         let kinds = checks.isEmpty ? Kind.allCases : checks
+        let conn: Connection
+        do {
+            conn = try context.connectLocal()
+        } catch let error as KeelError where checks.count == 1 {
+            // A single check is a monitoring probe: answer in its format, CRITICAL, rather than with an error block.
+            let r = Result(kinds[0], .critical, "unable to connect to node \"\(context.config.nodeName)\" (ID: \(context.config.nodeID))")
+            switch context.format {
+            case .nagios: context.output("\(kinds[0].nagiosName) CRITICAL: \(r.message)")
+            case .json: context.output(JSON.render([r]))
+            case .csv: context.output(CSV.row([kinds[0].label, r.status, r.message], quoteAll: true))
+            case .text: context.output("CRITICAL (\(r.message))")
+            }
+            context.logger.debug("\(error.description)")
+            return NagiosStatus.critical.rawValue
+        }
+        let observation = try context.query { try Self.gather(conn, nodeID: context.config.nodeID) }
         let results = kinds.map { Self.evaluate($0, observation, config: context.config) }
         switch context.format {
         case .json:
@@ -122,7 +141,7 @@ public struct NodeCheck {
         }
         return Observation(record: nodes.first { $0.nodeID == nodeID }, info: info, archiveReadyFiles: archiveReady,
                            downstream: nodes.filter { $0.upstreamNodeID == nodeID && $0.active && $0.type == .standby },
-                           connectedNames: names, slots: slots)
+                           connectedNames: names, slots: slots, nodes: nodes)
     }
 
     /// Evaluates one check (pure).
@@ -163,7 +182,15 @@ public struct NodeCheck {
                           perfdata: perf)
         case .upstream:
             guard isStandby else { return Result(kind, .ok, "N/A - node is \(o.record?.type.rawValue ?? "primary")") }
-            if o.info.walReceiverStatus == "streaming" { return Result(kind, .ok, "node is attached to its upstream and streaming") }
+            if o.info.walReceiverStatus == "streaming" {
+                let registered = o.record?.upstreamNodeID.flatMap { id in o.nodes.first { $0.nodeID == id } }
+                if let registered, let sender = o.info.walReceiverSender,
+                   !Conninfo.names(registered.conninfo, host: sender.host, port: sender.port) {
+                    let actual = o.nodes.first { Conninfo.names($0.conninfo, host: sender.host, port: sender.port) }
+                    return Result(kind, .critical, "node streams from \(actual.map { "\"\($0.nodeName)\"" } ?? "\(sender.host):\(sender.port)"), not from its registered upstream \"\(registered.nodeName)\"")
+                }
+                return Result(kind, .ok, "node is attached to its upstream and streaming")
+            }
             return Result(kind, .critical, "node is not streaming from its upstream (WAL receiver: \(o.info.walReceiverStatus ?? "not running"))")
         case .slots:
             let inactive = o.slots.filter { !$0.value }.map(\.key).sorted()

@@ -64,7 +64,7 @@ public struct NodeUnregister {
     /// The primary: `-h/-d` when given, else found through this node's metadata.
     private func connectToPrimary() throws -> Connection {
         if !context.remote.isEmpty {
-            let conninfo = context.remote.conninfo(defaultsFrom: context.config.conninfo)
+            let conninfo = try context.remote.conninfo(defaultsFrom: context.config.conninfo)
             return try context.connect(conninfo, what: "primary at \"\(Conninfo.masked(conninfo))\"")
         }
         let local = try context.connectLocal()

@@ -35,7 +35,7 @@ public struct StandbyClone {
         guard !context.remote.isEmpty else {
             throw KeelError(.badConfig, "no source host provided", hint: "use -h/--host (and -p, -U, -d) to name the node to clone from")
         }
-        let sourceConninfo = context.remote.conninfo(defaultsFrom: config.conninfo)
+        let sourceConninfo = try context.remote.conninfo(defaultsFrom: config.conninfo)
         let source = try context.connect(sourceConninfo, what: "source node")
         log.info("connected to source node, checking its state")
         let info = try context.query { try ServerInfo.read(source) }
@@ -50,8 +50,19 @@ public struct StandbyClone {
         let upstream = try resolveUpstream(store: store)
         log.info("upstream node is \"\(upstream.nodeName)\" (ID: \(upstream.nodeID))")
 
+        // The source must belong to the upstream's cluster (not a witness or an unrelated server).
+        let upstreamConnection = try context.connect(upstream.conninfo, what: "upstream node \"\(upstream.nodeName)\" (ID: \(upstream.nodeID))")
+        let upInfo = try context.query { try ServerInfo.read(upstreamConnection) }
+        guard upInfo.systemIdentifier == info.systemIdentifier else {
+            throw KeelError(.badConfig, "the source node is not part of the cluster of upstream node \"\(upstream.nodeName)\" (ID: \(upstream.nodeID))",
+                            detail: "source \"\(Conninfo.masked(sourceConninfo))\" has system identifier \(info.systemIdentifier), the upstream \(upInfo.systemIdentifier)",
+                            hint: "clone from the primary or from a standby of this cluster (a witness cannot be cloned)")
+        }
         // Data directory checks.
         let dataDir = DataDirectory(config.dataDirectory)
+        if let problem = dataDir.unusableReason {
+            throw KeelError(.badConfig, "data directory \"\(config.dataDirectory)\" cannot be used", detail: problem)
+        }
         if let pid = dataDir.runningPostmasterPID {
             throw KeelError(.badConfig, "a PostgreSQL server is running in the data directory \"\(config.dataDirectory)\" (PID \(pid))",
                             hint: "stop it before cloning over it")
@@ -79,22 +90,20 @@ public struct StandbyClone {
         _ = try context.query { try replication.simpleQuery("IDENTIFY_SYSTEM") }
         log.info("replication connection to the source node as user \"\(context.replicationUser)\" is possible")
         let slotName = NodeRecord.slotName(for: config.nodeID)
-        var upstreamConnection: Connection?
+        var slotExisted = false
         if config.useReplicationSlots {
-            let up = try context.connect(upstream.conninfo, what: "upstream node \"\(upstream.nodeName)\"")
-            let upInfo = try context.query { try ServerInfo.read(up) }
-            let slotExists = try context.query {
-                try up.queryRow("SELECT active FROM pg_catalog.pg_replication_slots WHERE slot_name = $1", [slotName])
+            let slot = try context.query {
+                try upstreamConnection.queryRow("SELECT active FROM pg_catalog.pg_replication_slots WHERE slot_name = $1", [slotName])
             }
-            if slotExists?.bool("active") == true {
-                throw KeelError(.badConfig, "replication slot \"\(slotName)\" is active on the upstream node",
+            if slot?.bool("active") == true {
+                throw KeelError(.badConfig, "replication slot \"\(slotName)\" is active on upstream node \"\(upstream.nodeName)\" (ID: \(upstream.nodeID))",
                                 hint: "another standby with node ID \(config.nodeID) is streaming from it")
             }
-            if slotExists == nil, upInfo.maxReplicationSlots - upInfo.replicationSlotsInUse < 1 {
-                throw KeelError(.badConfig, "no free replication slots on the upstream node",
+            slotExisted = slot != nil
+            if !slotExisted, upInfo.maxReplicationSlots - upInfo.replicationSlotsInUse < 1 {
+                throw KeelError(.badConfig, "no free replication slots on upstream node \"\(upstream.nodeName)\" (ID: \(upstream.nodeID))",
                                 detail: "max_replication_slots = \(upInfo.maxReplicationSlots), in use: \(upInfo.replicationSlotsInUse)")
             }
-            upstreamConnection = up
         }
 
         let binaries = PostgresBinaries(bindir: options.pgBindir ?? config.pgBindir, majorVersion: info.versionNumber / 10000)
@@ -104,28 +113,39 @@ public struct StandbyClone {
         if context.dryRun {
             log.info("all prerequisites for \"standby clone\" are met")
             log.info("would execute:\n  \(([basebackup] + arguments).map(Self.displayQuoted).joined(separator: " "))")
-            if config.useReplicationSlots { log.info("would create replication slot \"\(slotName)\" on the upstream node") }
+            if config.useReplicationSlots {
+                log.info(slotExisted ? "would use the existing replication slot \"\(slotName)\" on the upstream node"
+                                     : "would create replication slot \"\(slotName)\" on the upstream node")
+            }
             log.info("would write standby.signal and primary_conninfo = '\(Conninfo.masked(primaryConninfo))'")
             return
         }
 
-        if let up = upstreamConnection {
+        if config.useReplicationSlots, !slotExisted {
             try context.query {
-                try up.query("""
-                    SELECT pg_catalog.pg_create_physical_replication_slot($1)
-                     WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_replication_slots WHERE slot_name = $1)
-                    """, [slotName])
+                try upstreamConnection.query("SELECT pg_catalog.pg_create_physical_replication_slot($1)", [slotName])
             }
-            log.info("replication slot \"\(slotName)\" exists on the upstream node")
+            log.info("replication slot \"\(slotName)\" created on upstream node \"\(upstream.nodeName)\"")
         }
-        if !dataDir.isEmpty { try dataDir.removeContents() }
-        // PostgreSQL refuses a data directory readable by others; pg_basebackup keeps an existing one's mode.
-        if dataDir.exists { try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: config.dataDirectory) }
+        // A clone that fails leaves nothing behind: the slot it created would hold WAL forever.
+        func dropCreatedSlot() {
+            guard config.useReplicationSlots, !slotExisted else { return }
+            _ = try? upstreamConnection.query("SELECT pg_catalog.pg_drop_replication_slot($1)", [slotName])
+        }
+        do {
+            if !dataDir.isEmpty { try dataDir.removeContents() }
+            // PostgreSQL refuses a data directory readable by others; pg_basebackup keeps an existing one's mode.
+            if dataDir.exists { try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: config.dataDirectory) }
+        } catch {
+            dropCreatedSlot()
+            throw KeelError(.badBaseBackup, "unable to prepare data directory \"\(config.dataDirectory)\"", detail: "\(error)")
+        }
         log.notice("starting backup (using pg_basebackup)...")
         if !options.fastCheckpoint { log.info("this may take some time: use -c/--fast-checkpoint to force an immediate checkpoint") }
         log.debug("executing: \(([basebackup] + arguments).joined(separator: " "))")
         let result = try await ProcessRunner.run(basebackup, arguments, environment: ["PGAPPNAME": "keel_clone"])
         guard result.succeeded else {
+            dropCreatedSlot()
             throw KeelError(.badBaseBackup, "unable to take a base backup of the source node",
                             detail: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
         }

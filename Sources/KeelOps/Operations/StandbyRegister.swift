@@ -38,14 +38,14 @@ public struct StandbyRegister {
         }
         let primary: Connection
         if !context.remote.isEmpty {
-            let conninfo = context.remote.conninfo(defaultsFrom: config.conninfo)
+            let conninfo = try context.remote.conninfo(defaultsFrom: config.conninfo)
             primary = try context.connect(conninfo, what: "primary node")
         } else {
             primary = try context.connectPrimary(via: local).0
         }
         let primaryInfo = try context.query { try ServerInfo.read(primary) }
         guard !primaryInfo.isInRecovery else {
-            throw KeelError(.badConfig, "the node given with -h/-d is not a primary")
+            throw KeelError(.badConfig, "the node at \"\(primary.target)\" is not a primary (it is in recovery)")
         }
         guard primaryInfo.systemIdentifier == info.systemIdentifier else {
             throw KeelError(.badConfig, "this standby's system identifier differs from the primary's",
@@ -57,6 +57,9 @@ public struct StandbyRegister {
             throw KeelError(.badConfig, "no active primary is registered", hint: "register the primary with \"keel primary register\"")
         }
         let upstreamID = options.upstreamNodeID ?? primaryRecord.nodeID
+        guard upstreamID != config.nodeID else {
+            throw KeelError(.badConfig, "provided node ID for --upstream-node-id (\(upstreamID)) is the same as the configured local node ID")
+        }
         guard let upstream = try context.query({ try store.node(id: upstreamID) }) else {
             throw KeelError(.badConfig, "upstream node \(upstreamID) is not registered")
         }
@@ -73,6 +76,7 @@ public struct StandbyRegister {
         if let other = try context.query({ try store.node(named: config.nodeName) }), other.nodeID != config.nodeID {
             throw KeelError(.badConfig, "node name \"\(config.nodeName)\" is already used by node ID \(other.nodeID)")
         }
+        try await checkAttached(local: local, to: upstream, others: try context.query { try store.nodes() })
         if context.dryRun {
             log.info("prerequisites for registering the standby are met")
             log.info("would register node \"\(config.nodeName)\" (ID: \(config.nodeID)) as a standby of \"\(upstream.nodeName)\" (ID: \(upstreamID))")
@@ -90,14 +94,44 @@ public struct StandbyRegister {
         log.notice("standby node \"\(config.nodeName)\" (ID: \(config.nodeID)) successfully registered")
     }
 
+    /// repmgr's attachment checks: this server streams from `upstream` (waiting up to 10 s for the WAL
+    /// receiver of a standby that just started), and no other node is registered with this server's address.
+    /// `--force` skips both.
+    private func checkAttached(local: Connection, to upstream: NodeRecord, others: [NodeRecord]) async throws {
+        guard !context.force else { return }
+        let mine = Conninfo.parse(context.config.conninfo) ?? []
+        if let host = mine.last(where: { $0.key == "host" })?.value, let port = Int(mine.last(where: { $0.key == "port" })?.value ?? "5432"),
+           let twin = others.first(where: { $0.nodeID != context.config.nodeID && Conninfo.names($0.conninfo, host: host, port: port) }) {
+            throw KeelError(.badConfig, "node \"\(twin.nodeName)\" (ID: \(twin.nodeID)) is already registered with this server's address (\(host):\(port))",
+                            hint: "use that node's configuration, or -F/--force")
+        }
+        let deadline = Date().addingTimeInterval(10)
+        var sender: (host: String, port: Int)?
+        while true {
+            sender = (try? ServerInfo.read(local))?.walReceiverSender
+            if sender != nil || Date() >= deadline { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        guard let sender, Conninfo.names(upstream.conninfo, host: sender.host, port: sender.port) else {
+            let actual = sender.map { s in others.first { Conninfo.names($0.conninfo, host: s.host, port: s.port) }?.nodeName ?? "\(s.host):\(s.port)" }
+            throw KeelError(.badConfig, "this node does not appear to be attached to upstream node \"\(upstream.nodeName)\" (ID: \(upstream.nodeID))",
+                            detail: actual.map { "it streams from \($0)" } ?? "its WAL receiver is not streaming",
+                            hint: "check primary_conninfo, or use -F/--force to register it anyway")
+        }
+    }
+
     private func connectLocalWaiting() async throws -> Connection {
         let deadline = Date().addingTimeInterval(Double(options.waitStart))
+        var told = false
         while true {
             do {
                 return try context.connectLocal()
             } catch let error as KeelError {
                 guard Date() < deadline else { throw error }
-                context.logger.info("waiting for the local server to accept connections (--wait-start=\(options.waitStart))")
+                if !told {
+                    context.logger.info("waiting up to \(options.waitStart) seconds for the local server to accept connections (--wait-start)")
+                    told = true
+                }
                 try await Task.sleep(for: .seconds(1))
             }
         }

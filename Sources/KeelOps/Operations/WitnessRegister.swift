@@ -21,13 +21,15 @@ public struct WitnessRegister {
         let witness = try context.connectLocal()
         let witnessInfo = try context.query { try ServerInfo.read(witness) }
         guard !witnessInfo.isInRecovery else {
-            throw KeelError(.badConfig, "the witness server is in recovery", hint: "a witness must be a separate, writable PostgreSQL instance")
+            throw KeelError(.badConfig, "the witness server at \"\(Conninfo.masked(config.conninfo))\" is in recovery",
+                            hint: "a witness must be a separate, writable PostgreSQL instance")
         }
-        let primaryConninfo = context.remote.conninfo(defaultsFrom: config.conninfo)
+        let primaryConninfo = try context.remote.conninfo(defaultsFrom: config.conninfo)
         let primary = try context.connect(primaryConninfo, what: "primary node")
         let primaryInfo = try context.query { try ServerInfo.read(primary) }
         guard !primaryInfo.isInRecovery else {
-            throw KeelError(.badConfig, "the node given with -h is not a primary (it is in recovery)")
+            throw KeelError(.badConfig, "the node at \"\(Conninfo.masked(primaryConninfo))\" is not a primary (it is in recovery)",
+                            hint: "give the primary's address with -h/-p")
         }
         guard primaryInfo.systemIdentifier != witnessInfo.systemIdentifier else {
             throw KeelError(.badConfig, "witness and primary have the same system identifier (\(witnessInfo.systemIdentifier))",

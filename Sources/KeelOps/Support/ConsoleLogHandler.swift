@@ -14,11 +14,27 @@ public struct ConsoleLogHandler: LogHandler {
         private let lock = NSLock()
         private var handle: FileHandle
         private let timestamped: Bool
+        private let path: String?
         public static let standardError = Sink(handle: FileHandle.standardError, timestamped: false)
+        /// Standard error with `[timestamp] [LEVEL]` prefixes (keeld in the foreground).
+        public static let standardErrorTimestamped = Sink(handle: FileHandle.standardError, timestamped: true)
 
-        init(handle: FileHandle, timestamped: Bool) {
+        init(handle: FileHandle, timestamped: Bool, path: String? = nil) {
             self.handle = handle
             self.timestamped = timestamped
+            self.path = path
+        }
+
+        /// Reopens the file (after logrotate moved it: keeld's SIGHUP). No effect on standard error.
+        public func reopen() {
+            guard let path else { return }
+            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+            guard let fresh = FileHandle(forWritingAtPath: path) else { return }
+            fresh.seekToEndOfFile()
+            lock.withLock {
+                try? handle.close()
+                handle = fresh
+            }
         }
 
         /// Opens `path` for appending (creating it); `nil` when it cannot be opened.
@@ -26,7 +42,7 @@ public struct ConsoleLogHandler: LogHandler {
             if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
             guard let handle = FileHandle(forWritingAtPath: path) else { return nil }
             handle.seekToEndOfFile()
-            return Sink(handle: handle, timestamped: true)
+            return Sink(handle: handle, timestamped: true, path: path)
         }
 
         func write(level: String, _ message: String) {

@@ -14,6 +14,18 @@ public struct DataDirectory: Sendable {
 
     public var exists: Bool { FileManager.default.fileExists(atPath: path) }
 
+    /// Why the path cannot hold a data directory (a file is there, or neither it nor its parent is
+    /// writable by this user), or `nil` when it can.
+    public var unusableReason: String? {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            if !isDirectory.boolValue { return "\"\(path)\" exists and is not a directory" }
+            return access(path, W_OK) == 0 ? nil : "\"\(path)\" is not writable by this user"
+        }
+        let parent = (path as NSString).deletingLastPathComponent
+        return access(parent.isEmpty ? "." : parent, W_OK) == 0 ? nil : "its parent directory \"\(parent)\" is missing or not writable by this user"
+    }
+
     /// The postmaster's pid from `postmaster.pid` when that process is alive (checked with `kill(pid, 0)`).
     public var runningPostmasterPID: Int32? {
         guard let text = try? String(contentsOfFile: path + "/postmaster.pid", encoding: .utf8),
@@ -41,7 +53,9 @@ public struct DataDirectory: Sendable {
         }
         while lines.last == "" { lines.removeLast() }
         for (name, value) in settings {
-            lines.append("\(name) = '\(value.replacingOccurrences(of: "'", with: "''"))'")
+            // GUC file syntax: a backslash escapes inside quotes, a quote is doubled.
+            let quoted = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''")
+            lines.append("\(name) = '\(quoted)'")
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: autoConf, atomically: true, encoding: .utf8)
         FileManager.default.createFile(atPath: path + "/standby.signal", contents: Data(), attributes: [.posixPermissions: 0o600])

@@ -28,6 +28,7 @@ struct Cluster: AsyncParsableCommand {
 
         func validate() throws {
             if limit < 1 { throw ValidationError("--limit must be at least 1") }
+            try NodeIDOption.check(nodeID)
         }
 
         func execute() async throws {
@@ -44,6 +45,8 @@ struct Cluster: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(name: [.customShort("k"), .customLong("keep-history")], help: "Days of history to keep (default 0: delete all).") var keepHistory: Int = 0
         @Option(name: .customLong("node-id"), help: "Only this standby's history.") var nodeID: Int?
+
+        func validate() throws { try NodeIDOption.check(nodeID) }
 
         func execute() async throws {
             try await perform {

@@ -21,6 +21,8 @@ struct Primary: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(name: .customLong("node-id"), help: "Node to unregister (default: this node).") var nodeID: Int?
 
+        func validate() throws { try NodeIDOption.check(nodeID) }
+
         func execute() async throws {
             try await perform { try await NodeUnregister(context: try global.makeContext(), type: .primary, nodeID: nodeID).run(); return 0 }
         }

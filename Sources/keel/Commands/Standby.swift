@@ -42,6 +42,8 @@ struct Standby: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
         @Option(name: .customLong("node-id"), help: "Node to unregister (default: this node).") var nodeID: Int?
 
+        func validate() throws { try NodeIDOption.check(nodeID) }
+
         func execute() async throws {
             try await perform { try await NodeUnregister(context: try global.makeContext(), type: .standby, nodeID: nodeID).run(); return 0 }
         }

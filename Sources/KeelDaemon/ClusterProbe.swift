@@ -1,0 +1,64 @@
+import Foundation
+import KeelCore
+import KeelPostgres
+
+/// keeld's observer: reads what each node's server says about itself, over SQL, with no daemon-to-daemon
+/// protocol. repmgrd asks sibling repmgrds through its extension's shared memory; Keel asks the
+/// siblings' PostgreSQL directly: recovery state, last received LSN, and where its WAL receiver streams from.
+public struct NodeProbe: Sendable, Equatable {
+    public var node: NodeRecord
+    public var reachable: Bool
+    public var isInRecovery: Bool?
+    public var lastReceivedLSN: LSN?
+    public var timeline: Int?
+    /// The node its WAL receiver streams from (matched by host and port), when streaming.
+    public var streamingFrom: Int?
+
+    /// Probes `node` (connect with the node's conninfo, one query). Unreachable gives `reachable == false`.
+    public static func probe(_ node: NodeRecord, among nodes: [NodeRecord]) -> NodeProbe {
+        guard let conn = try? Connection(conninfo: node.conninfo),
+              let row = try? conn.queryRow("""
+                SELECT pg_catalog.pg_is_in_recovery() AS recovery,
+                       COALESCE(pg_catalog.pg_last_wal_receive_lsn(), pg_catalog.pg_last_wal_replay_lsn()) AS received,
+                       (SELECT status FROM pg_catalog.pg_stat_wal_receiver) AS receiver,
+                       (SELECT sender_host FROM pg_catalog.pg_stat_wal_receiver) AS sender_host,
+                       (SELECT sender_port FROM pg_catalog.pg_stat_wal_receiver) AS sender_port,
+                       CASE WHEN pg_catalog.pg_is_in_recovery()
+                            THEN (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint())
+                            ELSE ('x' || substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 1, 8))::bit(32)::int
+                       END AS timeline
+                """) else {
+            return NodeProbe(node: node, reachable: false)
+        }
+        var from: Int?
+        if row.string("receiver") == "streaming", let host = row.string("sender_host"), let port = row.int("sender_port") {
+            from = nodes.first { Conninfo.names($0.conninfo, host: host, port: port) }?.nodeID
+        }
+        return NodeProbe(node: node, reachable: true, isInRecovery: row.bool("recovery"), lastReceivedLSN: row.lsn("received"),
+                         timeline: row.int("timeline"), streamingFrom: from)
+    }
+
+    init(node: NodeRecord, reachable: Bool, isInRecovery: Bool? = nil, lastReceivedLSN: LSN? = nil, timeline: Int? = nil,
+         streamingFrom: Int? = nil) {
+        self.node = node
+        self.reachable = reachable
+        self.isInRecovery = isInRecovery
+        self.lastReceivedLSN = lastReceivedLSN
+        self.timeline = timeline
+        self.streamingFrom = streamingFrom
+    }
+
+    /// This probe as the election sees it, relative to the lost primary.
+    public func peerView(lostPrimaryID: Int, probes: [NodeProbe]) -> PeerView {
+        var newPrimary: Int?
+        if let from = streamingFrom, from != lostPrimaryID,
+           probes.first(where: { $0.node.nodeID == from })?.isInRecovery == false {
+            newPrimary = from
+        }
+        return PeerView(nodeID: node.nodeID, name: node.nodeName, type: node.type, upstreamNodeID: node.upstreamNodeID,
+                        location: node.location, priority: node.priority, active: node.active, reachable: reachable,
+                        isInRecovery: isInRecovery, lastReceivedLSN: lastReceivedLSN,
+                        seesPrimary: streamingFrom == lostPrimaryID, upstreamIsNewPrimary: newPrimary)
+    }
+}
+

@@ -1,0 +1,61 @@
+import Foundation
+import KeelCore
+import KeelOps
+import KeelPostgres
+import Logging
+
+/// What every part of keeld shares: the current configuration (replaced on SIGHUP), the logger, the
+/// notification queue, and helpers to reach the primary and record events. Used from the monitoring
+/// task only, except `config`, which the reload task replaces under a lock.
+public final class DaemonRuntime: @unchecked Sendable {
+    private let lock = NSLock()
+    private var currentConfig: KeelConfig
+    public let logger: Logger
+    public let pid = Int(getpid())
+    public let host = ProcessInfo.processInfo.hostName
+    /// Monotonic clock origin: `now` is seconds since keeld started.
+    private let origin = ContinuousClock.now
+    public private(set) var notifications: NotificationQueue!
+
+    public init(config: KeelConfig, logger: Logger) {
+        self.currentConfig = config
+        self.logger = logger
+        notifications = NotificationQueue(logger: logger) { [unowned self] in EventWriter(context: self.opsContext()) }
+    }
+
+    /// The configuration in force.
+    public var config: KeelConfig { lock.withLock { currentConfig } }
+
+    /// Installs a reloaded configuration (the caller has validated it).
+    public func replaceConfig(_ config: KeelConfig) { lock.withLock { currentConfig = config } }
+
+    /// Seconds on the monotonic clock since keeld started.
+    public var now: Double {
+        let d = ContinuousClock.now - origin
+        return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    /// An operation context for in-process operations (promote, follow) and events.
+    public func opsContext() -> OpsContext {
+        OpsContext(config: config, logger: logger)
+    }
+
+    /// Connects to `conninfo` quietly; `nil` when it fails.
+    public func tryConnect(_ conninfo: String) -> Connection? {
+        try? Connection(conninfo: conninfo)
+    }
+
+    /// Records `event` for this node: the row through `connection` (the primary) when given, then the
+    /// notification, queued off the monitoring loop.
+    public func event(_ event: EventName, success: Bool = true, details: String, on connection: Connection?,
+                      primary: NodeRecord? = nil) {
+        let writer = EventWriter(context: opsContext())
+        let record = writer.write(event, successful: success, details: details, on: connection)
+        notifications.enqueue(record, primary: primary)
+    }
+
+    /// Sleeps `seconds` (never negative); throws `CancellationError` when keeld is stopping.
+    public func sleep(_ seconds: Double) async throws {
+        try await Task.sleep(for: .milliseconds(Int(max(0, seconds) * 1000)))
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import KeelCore
+import KeelOps
+import KeelPostgres
+import ServiceLifecycle
+
+/// keeld's monitoring service: connects to the local server, decides its role from what the server says
+/// (in recovery or not) and what the metadata says (witness), and runs the matching monitor — primary,
+/// standby or witness — switching when the role changes (a promoted standby becomes a primary monitor).
+/// Records `repmgrd_start` and `repmgrd_shutdown`. Stops on graceful shutdown (SIGTERM/SIGINT).
+public final class Monitor: Service, @unchecked Sendable {
+    private let runtime: DaemonRuntime
+    private let heartbeat: Heartbeat
+
+    public init(runtime: DaemonRuntime) {
+        self.runtime = runtime
+        self.heartbeat = Heartbeat(runtime: runtime)
+    }
+
+    public func run() async throws {
+        let config = runtime.config
+        var local = try await connectLocal()
+        let startPrimary = (try? MetadataStore(connection: local).primary())
+        runtime.event(.daemonStart, details: "monitoring node \"\(config.nodeName)\" (ID: \(config.nodeID))",
+                      on: primaryConnection(local: local))
+        _ = startPrimary
+        do {
+            try await cancelWhenGracefulShutdown {
+                while true {
+                    if !local.isOK { local = try await LocalConnection.reconnect(runtime: self.runtime) }
+                    try await self.monitorOnce(local: local)
+                }
+            }
+        } catch is CancellationError {
+        } catch let error as KeelError where error.status == .monitoringTimeout {
+            runtime.logger.error("\(error.message)")
+            await shutdown(local: local, reason: error.message)
+            throw error
+        }
+        await shutdown(local: local, reason: "keeld stopped")
+    }
+
+    /// One role's monitor, until the role changes.
+    private func monitorOnce(local: Connection) async throws {
+        let config = runtime.config
+        guard let info = try? ServerInfo.read(local) else {
+            try await runtime.sleep(Double(config.monitorIntervalSecs))
+            return
+        }
+        let me = try? MetadataStore(connection: local).node(id: config.nodeID)
+        guard let me else {
+            runtime.logger.error("node \"\(config.nodeName)\" (ID: \(config.nodeID)) is not registered",
+                                 metadata: ["hint": "register it with \"keel primary|standby|witness register\""])
+            try await runtime.sleep(Double(config.monitorIntervalSecs))
+            return
+        }
+        if me.type == .witness {
+            try await WitnessMonitor(runtime: runtime, heartbeat: heartbeat).run(local: local)
+        } else if info.isInRecovery {
+            try await StandbyMonitor(runtime: runtime, heartbeat: heartbeat, local: local).run()
+        } else {
+            try await PrimaryMonitor(runtime: runtime, heartbeat: heartbeat).run(local: local)
+        }
+    }
+
+    private func connectLocal() async throws -> Connection {
+        if let conn = try? Connection(conninfo: runtime.config.conninfo) { return conn }
+        return try await LocalConnection.reconnect(runtime: runtime)
+    }
+
+    /// The primary for event rows: this node when it is one, else the active primary it knows of.
+    private func primaryConnection(local: Connection) -> Connection? {
+        if (try? ServerInfo.read(local))?.isInRecovery == false { return local }
+        let nodes = (try? MetadataStore(connection: local).nodes()) ?? []
+        return PrimaryFinder.find(nodes)?.1
+    }
+
+    private func shutdown(local: Connection, reason: String) async {
+        let primary = primaryConnection(local: local)
+        heartbeat.stopped(on: primary)
+        runtime.event(.daemonShutdown, details: reason, on: primary)
+        await runtime.notifications.drain(timeout: 10)
+        runtime.logger.notice("keeld terminating: \(reason)")
+    }
+}

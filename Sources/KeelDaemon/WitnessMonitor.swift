@@ -1,0 +1,49 @@
+import KeelCore
+import KeelPostgres
+
+/// keeld on a witness: every `witness_sync_interval` seconds it finds the current primary among the
+/// registered nodes and refreshes its own copy of `repmgr.nodes` from it, so that after a failover the
+/// witness's table shows the new primary (repmgrd 5.3 `monitor_streaming_witness`).
+struct WitnessMonitor {
+    let runtime: DaemonRuntime
+    let heartbeat: Heartbeat
+
+    func run(local initial: Connection) async throws {
+        var local = initial
+        var nextSync = runtime.now
+        var lastPrimary: Int?
+        runtime.logger.notice("monitoring as witness \"\(runtime.config.nodeName)\" (ID: \(runtime.config.nodeID))")
+        while true {
+            let config = runtime.config
+            guard local.isOK, (try? local.query("SELECT 1")) != nil else {
+                local = try await LocalConnection.reconnect(runtime: runtime)
+                continue
+            }
+            if runtime.now >= nextSync {
+                nextSync = runtime.now + Double(config.int("witness_sync_interval"))
+                sync(local: local, lastPrimary: &lastPrimary)
+            }
+            try await runtime.sleep(Double(config.monitorIntervalSecs))
+        }
+    }
+
+    private func sync(local: Connection, lastPrimary: inout Int?) {
+        let store = MetadataStore(connection: local)
+        let nodes = (try? store.nodes()) ?? []
+        guard let (primary, conn) = PrimaryFinder.find(nodes) else {
+            runtime.logger.warning("witness: no primary is reachable; metadata not refreshed")
+            return
+        }
+        do {
+            let fresh = try MetadataStore(connection: conn).nodes()
+            if fresh != nodes { try store.replaceAllNodes(fresh) }
+            if lastPrimary != primary.nodeID {
+                runtime.logger.notice("witness: primary is \"\(primary.nodeName)\" (ID: \(primary.nodeID)); metadata refreshed")
+                lastPrimary = primary.nodeID
+            }
+            heartbeat.beat(on: conn, state: "monitoring as witness", upstreamLastSeen: 0)
+        } catch {
+            runtime.logger.warning("witness: unable to refresh metadata from \"\(primary.nodeName)\": \(error)")
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import KeelCore
+import KeelPostgres
+
+/// `keel service status [--csv] [--json]` (also `keel daemon status`): every node with its PostgreSQL
+/// status and its keeld — running or not, PID, paused, when it last saw its upstream — as repmgr 5.3
+/// `do_service_status` prints them. keeld reports through `repmgr.keel_daemon` on the primary: a daemon
+/// counts as running when its heartbeat is at most 3 × `monitor_interval_secs` (and 10 s) old.
+public struct ServiceStatus {
+    /// One line, also the JSON object of `--json`.
+    public struct Entry: Sendable, Encodable, Equatable {
+        public var id: Int
+        public var name: String
+        public var role: String
+        public var status: String
+        public var upstream: String
+        public var pgRunning: Bool
+        public var daemonRunning: Bool
+        public var pid: Int?
+        public var paused: Bool
+        public var priority: Int
+        public var location: String
+        /// Seconds since the node's daemon last saw its upstream (standbys), `nil` when unknown.
+        public var upstreamLastSeenSeconds: Int?
+    }
+
+    public let context: OpsContext
+
+    public init(context: OpsContext) { self.context = context }
+
+    /// Prints the listing; returns 0, or 25 when a node or daemon is not running. Throws `KeelError` 6.
+    public func run() async throws -> ExitStatus {
+        let local = try context.connectLocal()
+        let store = MetadataStore(connection: local)
+        let nodes = try context.query { try store.nodes() }
+        let daemons = try context.query { try store.daemonRecords() }
+        let (shown, _) = ClusterShow.evaluate(nodes: nodes) { node in
+            (try? Connection(conninfo: node.conninfo)).flatMap { try? ServerInfo.read($0) }
+        }
+        let fresh = Double(max(3 * context.config.monitorIntervalSecs, 10))
+        let entries = zip(nodes, shown).map { node, e -> Entry in
+            let d = daemons.first { $0.nodeID == node.nodeID }
+            let running = d?.pid != nil && (d?.secondsSinceHeartbeat ?? .infinity) <= fresh
+            return Entry(id: node.nodeID, name: node.nodeName, role: node.type.rawValue, status: e.status, upstream: e.upstream,
+                         pgRunning: e.reachable, daemonRunning: running, pid: running ? d?.pid : nil, paused: d?.paused ?? false,
+                         priority: node.priority, location: node.location,
+                         upstreamLastSeenSeconds: node.type == .standby ? d?.upstreamLastSeenSeconds.map { Int($0.rounded()) } : nil)
+        }
+        switch context.format {
+        case .csv:
+            context.output(entries.map { e in
+                CSV.row([String(e.id), e.name, e.role, e.pgRunning ? "1" : "0", e.daemonRunning ? "1" : "0", e.pid.map(String.init) ?? "-1",
+                         e.paused ? "1" : "0", String(e.priority), e.upstreamLastSeenSeconds.map(String.init) ?? "-1", e.location])
+            }.joined(separator: "\n"))
+        case .json:
+            context.output(JSON.render(entries))
+        default:
+            let rows = entries.map { e -> [String] in
+                let status = e.status.first.map { "*!?-".contains($0) } == true ? e.status : "  " + e.status
+                let seen = e.upstreamLastSeenSeconds.map { "\($0) second(s) ago" } ?? "n/a"
+                return [String(e.id), e.name, e.role, status, e.upstream, e.daemonRunning ? "running" : "not running",
+                        e.pid.map(String.init) ?? "n/a", e.paused ? "yes" : "no", seen]
+            }
+            context.output(TextTable(headers: ["ID", "Name", "Role", "Status", "Upstream", "keeld", "PID", "Paused?", "Upstream last seen"],
+                                     rows: rows).render())
+        }
+        return entries.allSatisfy { $0.pgRunning && $0.daemonRunning } ? .success : .nodeStatus
+    }
+}
+
+/// `keel service pause|unpause [--dry-run]` (also `keel daemon pause|unpause`): sets the pause flag of
+/// every registered node in `repmgr.keel_daemon` on the primary. A paused keeld keeps monitoring but never
+/// promotes or follows; the flag is replicated, so it holds across daemon restarts. Source: repmgr 5.3
+/// `do_service_pause` (which uses the extension's shared memory instead). Exit 26 when it cannot be set.
+public struct ServicePause {
+    public let context: OpsContext
+    public let pause: Bool
+
+    public init(context: OpsContext, pause: Bool) {
+        self.context = context
+        self.pause = pause
+    }
+
+    public func run() async throws {
+        let local = try context.connectLocal()
+        let (primary, _) = try context.connectPrimary(via: local)
+        let store = MetadataStore(connection: primary)
+        let nodes = try context.query { try store.nodes() }
+        let verb = pause ? "paused" : "unpaused"
+        if context.dryRun {
+            for node in nodes { context.logger.info("would \(pause ? "pause" : "unpause") node \(node.nodeID) (\(node.nodeName))") }
+            return
+        }
+        do {
+            try Migrator(connection: primary).migrate()
+            try store.setPaused(pause, nodeIDs: nodes.map(\.nodeID))
+        } catch {
+            throw KeelError(.daemonPause, "unable to set the pause flag on the primary", detail: "\(error)")
+        }
+        for node in nodes { context.logger.notice("node \(node.nodeID) (\(node.nodeName)) \(verb)") }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import KeelCore
+
+/// keeld's pid file: written at start, removed at a clean stop. A file left by a daemon that is no
+/// longer running (stale) is replaced; one whose process still runs keeld stops the start (exit 3,
+/// repmgr's ERR_BAD_PIDFILE). As repmgrd, by default in `$TMPDIR` (or /tmp), named per node
+/// (`keeld-<node_id>.pid`) so that several nodes can share a host.
+public struct PidFile: Sendable {
+    public let path: String
+
+    public init(path: String) { self.path = path }
+
+    /// The default path for `nodeID`: `repmgrd_pid_file` when set, else `$TMPDIR/keeld-<node_id>.pid`.
+    public static func defaultPath(config: KeelConfig) -> String {
+        let configured = config.string("repmgrd_pid_file")
+        if !configured.isEmpty { return configured }
+        let dir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        return (dir as NSString).appendingPathComponent("keeld-\(config.nodeID).pid")
+    }
+
+    /// The pid recorded in the file when that process is alive and is a keeld; `nil` otherwise.
+    public func runningPID() -> Int32? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, pid != getpid() else { return nil }
+        guard kill(pid, 0) == 0 || errno == EPERM else { return nil }
+        // pids are reused: only a live keeld counts (a zombie or another program does not).
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        if status.contains("State:\tZ") { return nil }
+        let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
+        let argv0 = String(decoding: cmdline.prefix { $0 != 0 }, as: UTF8.self)
+        return (argv0 as NSString).lastPathComponent == "keeld" ? pid : nil
+    }
+
+    /// Writes this process's pid. Throws `KeelError` 3 when another keeld holds the file, or it cannot be written.
+    public func acquire() throws {
+        if let other = runningPID() {
+            throw KeelError(.badPidFile, "keeld is already running with PID \(other) (pid file \"\(path)\")",
+                            hint: "stop it first, or use --pid-file to run another daemon")
+        }
+        do {
+            try "\(getpid())\n".write(toFile: path, atomically: true, encoding: .utf8)
+        } catch {
+            throw KeelError(.badPidFile, "unable to write pid file \"\(path)\"", detail: "\(error)")
+        }
+    }
+
+    /// Removes the file when it still holds this process's pid.
+    public func release() {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
+              Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) == getpid() else { return }
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
