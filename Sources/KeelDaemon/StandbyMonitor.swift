@@ -151,7 +151,7 @@ final class StandbyMonitor {
         let all = probes.compactMap { $0 }
         let mine = NodeProbe.probe(me, among: nodes)
         let view = { (p: NodeProbe) in p.peerView(lostPrimaryID: lost.nodeID, probes: all) }
-        let term = (try? store.votingTerm()) ?? 1
+        let term = ((try? store.votingTerm()) ?? nil) ?? 1
         return ElectionInput(now: now, me: view(mine), lostPrimary: view(all.first { $0.node.nodeID == lost.nodeID } ?? NodeProbe(node: lost, reachable: false)),
                              peers: all.filter { $0.node.nodeID != lost.nodeID }.map(view), term: term)
     }

@@ -72,11 +72,6 @@ extension MetadataStore {
         return changed
     }
 
-    /// The current voting term (`repmgr.voting_term`), 1 when the table is empty.
-    public func votingTerm() throws(PostgresError) -> Int {
-        try connection.queryRow("SELECT term FROM repmgr.voting_term LIMIT 1")?.int("term") ?? 1
-    }
-
     /// Appends one `monitoring_history` row for `standbyID` (bytes of lag; LSNs as read on each side).
     public func recordMonitoringHistory(primaryID: Int, standbyID: Int, primaryLSN: LSN, standbyLSN: LSN?, replayLSN: LSN?,
                                         lastApplyTime: String?) throws(PostgresError) {
