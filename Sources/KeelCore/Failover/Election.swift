@@ -1,0 +1,185 @@
+/// repmgr 5.3's promotion-candidate election (`R:repmgrd-physical.c`, `do_election()`), as a pure
+/// function of what the electing standby sees. No I/O, no clock: the daemon gathers the
+/// `ElectionInput`, this decides.
+///
+/// The checks run in a fixed order and the first that applies decides:
+/// 1. `failover=manual`: not a candidate, and will not follow either.
+/// 2. The lost primary is reachable again and not in recovery: cancelled (nothing to do).
+/// 3. A reachable active node other than the lost primary is already out of recovery, or a
+///    sibling already follows such a node: follow it (two or more such nodes: cancelled).
+/// 4. Location: no visible node (this one, reachable siblings, the reachable witness) in the lost
+///    primary's `location`: cancelled, a network split is assumed.
+/// 5. `primary_visibility_consensus`: a reachable sibling or witness still sees the primary:
+///    cancelled.
+/// 6. Quorum: visible nodes ≤ half of the nodes sharing the upstream: cancelled ("unable to reach
+///    a qualified majority of nodes").
+/// 7. Rank the eligible standbys (this one and the reachable active siblings, priority > 0):
+///    highest last received LSN, then highest priority, then lowest node ID. None: not a
+///    candidate. This node first: won with term + 1. Another: lost to it.
+public enum Election {
+    /// The outcome of `evaluate`.
+    public static func decide(_ input: ElectionInput, settings: FailoverSettings) -> ElectionOutcome {
+        evaluate(input, settings: settings).outcome
+    }
+
+    /// Runs the election and reports how it was decided (counts, ranking, exclusions, the
+    /// sentence to log).
+    public static func evaluate(_ input: ElectionInput, settings: FailoverSettings) -> ElectionReport {
+        let me = input.me
+        let lost = input.lostPrimary
+        let others = input.peers.filter { $0.nodeID != me.nodeID && $0.nodeID != lost.nodeID }
+        let siblings = others.filter { $0.active && $0.type == .standby && $0.upstreamNodeID == lost.nodeID }
+        let witnesses = others.filter { $0.active && $0.type == .witness }
+        let sharing = siblings + witnesses
+        let visibleNodes = [me] + sharing.filter(\.reachable)
+        var report = ElectionReport(
+            outcome: .notCandidate(reason: ""), visible: visibleNodes.count, sharedUpstream: 1 + sharing.count,
+            total: 2 + Set(others.map(\.nodeID)).count,
+            seeingPrimary: sharing.filter { $0.reachable && $0.seesPrimary }, sentence: "")
+
+        func cancel(_ why: ElectionReport.Cancellation, _ sentence: String) -> ElectionReport {
+            report.outcome = .cancelled(reason: sentence)
+            report.cancellation = why
+            report.sentence = sentence
+            return report
+        }
+
+        // 1. failover=manual
+        if settings.mode == .manual {
+            let sentence = "this node is not configured for automatic failover so will not be considered as promotion "
+                + "candidate, and will not follow the new primary (\"failover\" is set to \"manual\")"
+            report.outcome = .notCandidate(reason: sentence)
+            report.sentence = sentence
+            return report
+        }
+
+        // 2. the primary is back
+        if lost.reachable && lost.isInRecovery == false {
+            return cancel(.primaryReappeared, "original primary \(lost.label) reappeared - no promotion needed")
+        }
+
+        // 3. a new primary already exists
+        var newPrimaries: [Int: String] = [:]
+        for node in others where node.active && node.reachable {
+            if node.type != .witness && node.isInRecovery == false {
+                newPrimaries[node.nodeID] = "\(node.label) is not in recovery"
+            }
+            if let upstream = node.upstreamIsNewPrimary, upstream != lost.nodeID, upstream != me.nodeID,
+               newPrimaries[upstream] == nil {
+                newPrimaries[upstream] = "\(node.label) already follows node \(upstream), which is not in recovery"
+            }
+        }
+        if newPrimaries.count == 1, let found = newPrimaries.first {
+            let (id, evidence) = (found.key, found.value)
+            let target = evidence.hasPrefix(label(of: id, in: others)) ? "it" : label(of: id, in: others)
+            let sentence = "\(evidence): following \(target) as the new primary instead of electing one"
+            report.outcome = .followExisting(primaryID: id)
+            report.sentence = sentence
+            return report
+        }
+        if newPrimaries.count > 1 {
+            let evidence = newPrimaries.keys.sorted().compactMap { newPrimaries[$0] }.joined(separator: "; ")
+            return cancel(.severalPrimaries, "\(evidence) - more than one node is out of recovery, "
+                + "so no node can safely be followed or promoted")
+        }
+
+        // 4. location
+        if !visibleNodes.contains(where: { $0.location == lost.location }) {
+            return cancel(.location, "no nodes from the primary location \"\(lost.location)\" visible - assuming network split")
+        }
+
+        // 5. primary visibility consensus
+        if settings.primaryVisibilityConsensus && !report.seeingPrimary.isEmpty {
+            return cancel(.primaryVisible, "\(list(report.seeingPrimary)) can still see primary \(lost.label); "
+                + "cancelling failover (primary_visibility_consensus)")
+        }
+
+        // 6. quorum
+        if Double(report.visible) <= Double(report.sharedUpstream) / 2 {
+            return cancel(.quorum, "unable to reach a qualified majority of nodes: \(report.visible) of "
+                + "\(report.sharedUpstream) nodes sharing upstream \(lost.label) are visible, more than half are needed")
+        }
+
+        // 7. rank
+        for node in [me] + siblings {
+            if let reason = ineligibility(of: node, lostPrimary: lost, isSelf: node.nodeID == me.nodeID) {
+                report.exclusions.append(.init(nodeID: node.nodeID, reason: reason))
+            } else {
+                report.candidates.append(node)
+            }
+        }
+        report.candidates.sort(by: ranks(_:before:))
+        let counts = "\(report.visible) of \(report.sharedUpstream) nodes sharing upstream \(lost.label) visible"
+        let stillSeeing = report.seeingPrimary.isEmpty ? ""
+            : "; \(list(report.seeingPrimary)) can still see the primary (primary_visibility_consensus is off)"
+        guard let winner = report.candidates.first else {
+            let reasons = report.exclusions.map(\.reason).joined(separator: "; ")
+            let sentence = "no eligible promotion candidate: \(reasons) (\(counts))"
+            report.outcome = .notCandidate(reason: sentence)
+            report.sentence = sentence
+            return report
+        }
+        let ranking = report.candidates.count == 1
+            ? "the only eligible candidate: " + describe(winner)
+            : "ranked first of \(report.candidates.count) by last received LSN, priority, node ID: "
+                + report.candidates.map(describe).joined(separator: ", ")
+        if winner.nodeID == me.nodeID {
+            report.outcome = .won(term: input.term + 1)
+            report.sentence = "this node \"\(me.name)\" (ID: \(me.nodeID)) is the promotion candidate for voting term \(input.term + 1) "
+                + "(\(ranking); \(counts)\(stillSeeing))"
+        } else {
+            report.outcome = .lost(winner: winner.nodeID)
+            report.sentence = "promotion candidate is \(winner.label) (\(ranking); \(counts)\(stillSeeing))"
+        }
+        return report
+    }
+
+    /// Why `node` cannot be the promotion candidate, or `nil` when it can. Candidates are active,
+    /// in-recovery standbys of the lost primary with priority > 0 and a known last received LSN;
+    /// siblings must also be reachable (this node, `isSelf`, always is, and shares the upstream by
+    /// definition). repmgr's skips in `do_election()`: unreachable, witness, `priority <= 0`,
+    /// no replication info.
+    public static func ineligibility(of node: PeerView, lostPrimary: PeerView, isSelf: Bool) -> String? {
+        if !node.active { return "\(node.label) is inactive" }
+        if node.type != .standby { return "\(node.label) is a \(node.type.rawValue), not a standby" }
+        if !isSelf {
+            if node.upstreamNodeID != lostPrimary.nodeID {
+                let upstream = node.upstreamNodeID.map { "node \($0)" } ?? "no upstream"
+                return "\(node.label) replicates from \(upstream), not from \(lostPrimary.label)"
+            }
+            if !node.reachable { return "\(node.label) is unreachable" }
+        }
+        switch node.isInRecovery {
+        case false?: return "\(node.label) is not in recovery"
+        case nil: return "\(node.label) did not report whether it is in recovery"
+        case true?: break
+        }
+        if node.priority <= 0 { return "\(node.label) has priority \(node.priority) and never promotes" }
+        if node.lastReceivedLSN == nil { return "\(node.label) reported no last received LSN" }
+        return nil
+    }
+
+    /// repmgr's candidate order: `a` ranks before `b` when its last received LSN is higher, or
+    /// equal with a higher priority, or both equal with a lower node ID. A missing LSN counts
+    /// as 0/0.
+    public static func ranks(_ a: PeerView, before b: PeerView) -> Bool {
+        let lsnA = a.lastReceivedLSN ?? .zero
+        let lsnB = b.lastReceivedLSN ?? .zero
+        if lsnA != lsnB { return lsnA > lsnB }
+        if a.priority != b.priority { return a.priority > b.priority }
+        return a.nodeID < b.nodeID
+    }
+
+    private static func describe(_ node: PeerView) -> String {
+        "\"\(node.name)\" (ID: \(node.nodeID)) LSN \(node.lastReceivedLSN.map(String.init(describing:)) ?? "unknown") "
+            + "priority \(node.priority)"
+    }
+
+    private static func list(_ nodes: [PeerView]) -> String {
+        nodes.map(\.label).joined(separator: ", ")
+    }
+
+    private static func label(of id: Int, in nodes: [PeerView]) -> String {
+        nodes.first { $0.nodeID == id }?.label ?? "node \(id)"
+    }
+}
