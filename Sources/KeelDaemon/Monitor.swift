@@ -19,25 +19,28 @@ public final class Monitor: Service, @unchecked Sendable {
 
     public func run() async throws {
         let config = runtime.config
-        var local = try await connectLocal()
-        let startPrimary = (try? MetadataStore(connection: local).primary())
+        let first = try await connectLocal()
         runtime.event(.daemonStart, details: "monitoring node \"\(config.nodeName)\" (ID: \(config.nodeID))",
-                      on: primaryConnection(local: local))
-        _ = startPrimary
+                      on: primaryConnection(local: first))
         do {
             try await cancelWhenGracefulShutdown {
-                while true {
-                    if !local.isOK { local = try await LocalConnection.reconnect(runtime: self.runtime) }
-                    try await self.monitorOnce(local: local)
-                }
+                try await self.loop()
             }
         } catch is CancellationError {
         } catch let error as KeelError where error.status == .monitoringTimeout {
             runtime.logger.error("\(error.message)")
-            await shutdown(local: local, reason: error.message)
+            await shutdown(reason: error.message)
             throw error
         }
-        await shutdown(local: local, reason: "keeld stopped")
+        await shutdown(reason: "keeld stopped")
+    }
+
+    private func loop() async throws {
+        var local = try await connectLocal()
+        while true {
+            if !local.isOK { local = try await LocalConnection.reconnect(runtime: runtime) }
+            try await monitorOnce(local: local)
+        }
     }
 
     /// One role's monitor, until the role changes.
@@ -75,8 +78,8 @@ public final class Monitor: Service, @unchecked Sendable {
         return PrimaryFinder.find(nodes)?.1
     }
 
-    private func shutdown(local: Connection, reason: String) async {
-        let primary = primaryConnection(local: local)
+    private func shutdown(reason: String) async {
+        let primary = (try? Connection(conninfo: runtime.config.conninfo)).flatMap { primaryConnection(local: $0) }
         heartbeat.stopped(on: primary)
         runtime.event(.daemonShutdown, details: reason, on: primary)
         await runtime.notifications.drain(timeout: 10)

@@ -23,6 +23,7 @@ final class StandbyMonitor {
     private var primaryConnection: Connection?
     private var paused = false
     private var nextStatusLog: Double
+    private var savedPrimaryConninfo: String?
 
     init(runtime: DaemonRuntime, heartbeat: Heartbeat, local: Connection) {
         self.runtime = runtime
@@ -142,13 +143,12 @@ final class StandbyMonitor {
         guard let nodes = try? store.nodes(), let me = nodes.first(where: { $0.nodeID == runtime.config.nodeID }),
               let lost = records().upstream else { return nil }
         let others = nodes.filter { $0.nodeID != me.nodeID }
-        var probes = [NodeProbe?](repeating: nil, count: others.count)
-        let lock = NSLock()
+        // Probe every node at once: an unreachable one costs up to its connect_timeout.
+        let results = ProbeResults(count: others.count)
         DispatchQueue.concurrentPerform(iterations: others.count) { i in
-            let p = NodeProbe.probe(others[i], among: nodes)
-            lock.withLock { probes[i] = p }
+            results.set(i, NodeProbe.probe(others[i], among: nodes))
         }
-        let all = probes.compactMap { $0 }
+        let all = results.values
         let mine = NodeProbe.probe(me, among: nodes)
         let view = { (p: NodeProbe) in p.peerView(lostPrimaryID: lost.nodeID, probes: all) }
         let term = ((try? store.votingTerm()) ?? nil) ?? 1
@@ -177,6 +177,8 @@ final class StandbyMonitor {
                 queue.append(contentsOf: machine.handle(.election(input)))
             case .disconnectWALReceiver:
                 disconnectWALReceiver()
+            case .enableWALReceiver:
+                enableWALReceiver()
             case .runValidation(let context):
                 let (allowed, reason) = await runValidation(context)
                 queue.append(contentsOf: machine.handle(.validation(now: runtime.now, allowed: allowed, reason: reason)))
@@ -227,9 +229,26 @@ final class StandbyMonitor {
     /// `standby_disconnect_on_failover`: stop this standby's WAL receiver (PostgreSQL 13+: an empty
     /// `primary_conninfo` and a reload), so siblings compare LSNs that no longer move.
     private func disconnectWALReceiver() {
+        savedPrimaryConninfo = try? local.queryRow("SELECT pg_catalog.current_setting('primary_conninfo') AS c")?.string("c")
         _ = try? local.query("ALTER SYSTEM SET primary_conninfo = ''")
         _ = try? local.query("SELECT pg_catalog.pg_reload_conf()")
         runtime.logger.notice("WAL receiver disconnected (standby_disconnect_on_failover)")
+    }
+
+    /// Puts back the `primary_conninfo` that `disconnectWALReceiver` cleared (unless a follow replaced it).
+    private func enableWALReceiver() {
+        guard let saved = savedPrimaryConninfo, !saved.isEmpty else { return }
+        savedPrimaryConninfo = nil
+        let current = try? local.queryRow("SELECT pg_catalog.current_setting('primary_conninfo') AS c")?.string("c")
+        guard current == nil || current == "" else { return }
+        _ = try? local.query("ALTER SYSTEM SET primary_conninfo = " + Self.literal(saved))
+        _ = try? local.query("SELECT pg_catalog.pg_reload_conf()")
+        runtime.logger.notice("WAL receiver enabled again")
+    }
+
+    /// A SQL string literal (ALTER SYSTEM takes no parameters).
+    private static func literal(_ value: String) -> String {
+        "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
     }
 
     /// `failover_validation_command` with `%n %a %v %u %t`: exit 0 allows the promotion.
@@ -300,4 +319,13 @@ final class StandbyMonitor {
         let upstream = records().upstream
         runtime.logger.info("monitoring upstream node \"\(upstream?.nodeName ?? "?")\" (ID: \(upstream?.nodeID ?? 0)) in state \(machine.state)\(paused ? " (paused)" : "")")
     }
+}
+
+/// Results of the concurrent probes, one slot per node.
+private final class ProbeResults: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [NodeProbe?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ probe: NodeProbe) { lock.withLock { slots[i] = probe } }
+    var values: [NodeProbe] { lock.withLock { slots.compactMap { $0 } } }
 }

@@ -1,4 +1,5 @@
 import KeelCore
+import KeelOps
 import KeelPostgres
 
 /// keeld on a witness: every `witness_sync_interval` seconds it finds the current primary among the

@@ -36,8 +36,12 @@ struct ConfigConninfoTests {
     @Test("URIs")
     func uris() throws {
         let pairs = try ConninfoSyntax.parse("postgresql://repmgr:pa%20ss@db1:5433/repmgr?connect_timeout=2")
-        #expect(pairs.map(\.keyword) == ["user", "password", "host", "dbname", "connect_timeout"])
+        #expect(pairs.map(\.keyword) == ["user", "password", "host", "port", "dbname", "connect_timeout"])
         #expect(pairs[1].value == "pa ss")
+        #expect(pairs[2].value == "db1")
+        #expect(pairs[3].value == "5433")
+        let v6 = try ConninfoSyntax.parse("postgresql://[::1]:5434/x")
+        #expect(v6.map(\.value) == ["::1", "5434", "x"])
         #expect(ConninfoSyntax.containsPassword("postgres://u:x@h/d"))
         #expect(!ConninfoSyntax.containsPassword("postgres://u@h/d"))
     }

@@ -374,7 +374,12 @@ struct ConfigDiagnosticTests {
             }
         }
         let error = try #require(ConfigFixtures.failure("conninfo='host=a password=\(secret) port'\n"))
-        #expect(error.errors.first?.message.contains("(provided: \"host=a password=... port\")") == true)
+        // A conninfo holding a password is not quoted back at all: an unquoted space could split the
+        // password into words that no mask recognises.
+        #expect(error.errors.first?.message.contains("provided") == false)
+        #expect(error.errors.first?.message.contains(secret) == false)
+        let plain = try #require(ConfigFixtures.failure("conninfo='host=a port'\n"))
+        #expect(plain.errors.first?.message.contains("(provided: \"host=a port\")") == true)
     }
 
     @Test("a readable-by-others file with a password in conninfo gets a warning")

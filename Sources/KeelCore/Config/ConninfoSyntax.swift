@@ -122,7 +122,7 @@ public enum ConninfoSyntax {
                 // The word may be the tail of an unquoted password with a space in it: name it only when
                 // the string holds no password.
                 let shown = conninfo.lowercased().contains("password") ? "a word" : "\"\(name)\""
-                throw SyntaxError(message: "missing \"=\" after \(shown) in connection info string (quote values that contain spaces)")
+                throw SyntaxError(message: "missing \"=\" after \(shown) in connection info string")
             }
             i += 1
             while i < b.count, isBlank(b[i]) { i += 1 }
