@@ -29,9 +29,13 @@ final class StandbyMonitor {
         self.runtime = runtime
         self.heartbeat = heartbeat
         self.local = local
-        let paused = (try? MetadataStore(connection: local).isPaused(nodeID: runtime.config.nodeID)) ?? false
+        let store = MetadataStore(connection: local)
+        let paused = (try? store.isPaused(nodeID: runtime.config.nodeID)) ?? false
         self.paused = paused
-        machine = FailoverMachine(settings: FailoverSettings(config: runtime.config), initial: paused ? .paused : .monitoring)
+        let nodes = (try? store.nodes()) ?? []
+        let upstream = nodes.first { $0.nodeID == runtime.config.nodeID }?.upstreamNodeID
+        machine = FailoverMachine(settings: FailoverSettings(config: runtime.config), initial: paused ? .paused : .monitoring,
+                                  upstreamNodeID: upstream, nodeNames: Dictionary(nodes.map { ($0.nodeID, $0.nodeName) }, uniquingKeysWith: { a, _ in a }))
         nextCheck = runtime.now
         upstreamLastSeen = runtime.now
         nextStatusLog = runtime.now + Double(runtime.config.int("log_status_interval"))

@@ -9,6 +9,7 @@ final class Waker: @unchecked Sendable {
     private var pending: CheckedContinuation<Void, Never>?
     private var flagged = false
     private var generation = 0
+    private var firedGeneration: Int?
 
     /// Wakes the sleeper now, or makes the next `sleep` return at once.
     func wake() { resume(generation: nil) }
@@ -17,7 +18,8 @@ final class Waker: @unchecked Sendable {
         let continuation: CheckedContinuation<Void, Never>? = lock.withLock {
             if let expected, expected != generation { return nil }
             guard let c = pending else {
-                if expected == nil { flagged = true }
+                // Nobody waits yet: remember it, so the sleep about to wait returns at once.
+                if let expected { firedGeneration = expected } else { flagged = true }
                 return nil
             }
             pending = nil
@@ -46,7 +48,7 @@ final class Waker: @unchecked Sendable {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
                 let resumeNow: Bool = lock.withLock {
-                    if flagged || generation != mine { flagged = false; return true }
+                    if flagged || generation != mine || firedGeneration == mine { flagged = false; return true }
                     pending = c
                     return false
                 }

@@ -74,8 +74,11 @@ final class FailoverCluster {
         }
     }
 
-    /// keeld's log of `name` (its stderr).
-    func log(_ name: String) -> String { daemons[name]?.output() ?? "" }
+    /// keeld's log of `name`: its `log_file` (the guide's configuration sets one) and its stderr.
+    func log(_ name: String) -> String {
+        let file = (try? String(contentsOfFile: f.workspace.path + "/\(name)-keel.log", encoding: .utf8)) ?? ""
+        return file + (daemons[name]?.output() ?? "")
+    }
 
     func server(_ name: String) -> PostgresServer { servers[name]! }
 
