@@ -8,34 +8,37 @@ extension Transitions {
             [.log(level: .debug, message: "upstream \(m.upstream) is reachable; "
                   + "next check in \(formatSeconds(m.settings.monitorInterval)) s")] + m.enterMonitoring(t.now)
         },
-        row(.upstreamLost, .monitoring, .upstreamCheck, when: "unreachable, reconnect_attempts > 0", .reconnecting,
+        // The failed check that notices the loss is the first of the reconnect_attempts (repmgr 5.3
+        // `try_reconnect` tries at once, then every reconnect_interval): the upstream is deemed lost
+        // (reconnect_attempts - 1) × reconnect_interval seconds after it went away.
+        row(.upstreamLost, .monitoring, .upstreamCheck, when: "unreachable, reconnect_attempts > 1", .reconnecting,
             "upstream lost: record repmgrd_upstream_disconnect, retry every reconnect_interval",
-            if: { m, t in !t.flag && m.settings.reconnectAttempts > 0 }) { m, t in
+            if: { m, t in !t.flag && m.settings.reconnectAttempts > 1 }) { m, t in
             m.upstreamReachable = false
-            m.state = .reconnecting(since: t.now, attempts: 0)
+            m.state = .reconnecting(since: t.now, attempts: 1)
             let s = m.settings
-            return [.log(level: .warning, message: "unable to connect to upstream \(m.upstream); "
-                         + "\(plural(s.reconnectAttempts, "reconnection attempt")) will be made, one every "
+            return [.log(level: .warning, message: "unable to connect to upstream \(m.upstream) (attempt 1 of "
+                         + "\(s.reconnectAttempts)); \(plural(s.reconnectAttempts - 1, "more attempt")) will be made, one every "
                          + "\(formatSeconds(s.reconnectInterval)) s (reconnect_attempts, reconnect_interval)"),
                     .notify(event: .upstreamDisconnect, success: true, details: "unable to connect to upstream \(m.upstream)"),
                     .scheduleCheck(at: t.now + s.reconnectInterval)]
         },
-        row(.upstreamLostManual, .monitoring, .upstreamCheck, when: "unreachable, reconnect_attempts = 0, failover=manual",
+        row(.upstreamLostManual, .monitoring, .upstreamCheck, when: "unreachable, reconnect_attempts ≤ 1, failover=manual",
             .degraded, "upstream lost, no retries, manual failover: degraded monitoring",
             if: { m, t in !t.flag && m.settings.mode == .manual }) { m, t in
             lostAtOnce(&m) + m.requireManualFailover(t.now, "unable to connect to upstream \(m.upstream) "
-                                                    + "(reconnect_attempts is 0)")
+                                                    + "(reconnect_attempts is \(m.settings.reconnectAttempts))")
         },
         row(.upstreamLostDisconnectSiblings, .monitoring, .upstreamCheck,
-            when: "unreachable, reconnect_attempts = 0, standby_disconnect_on_failover", .disconnectingSiblings,
+            when: "unreachable, reconnect_attempts ≤ 1, standby_disconnect_on_failover", .disconnectingSiblings,
             "upstream lost, no retries: stop the WAL receiver, wait for the siblings",
             if: { m, t in !t.flag && m.settings.standbyDisconnectOnFailover }) { m, t in
-            lostAtOnce(&m) + m.startFailover(t.now, "unable to connect to upstream \(m.upstream) (reconnect_attempts is 0)",
+            lostAtOnce(&m) + m.startFailover(t.now, "unable to connect to upstream \(m.upstream) (reconnect_attempts is \(m.settings.reconnectAttempts))",
                                              level: .warning)
         },
-        row(.upstreamLostElect, .monitoring, .upstreamCheck, when: "unreachable, reconnect_attempts = 0", .electing,
+        row(.upstreamLostElect, .monitoring, .upstreamCheck, when: "unreachable, reconnect_attempts ≤ 1", .electing,
             "upstream lost, no retries: elect a promotion candidate", if: { _, t in !t.flag }) { m, t in
-            lostAtOnce(&m) + m.startFailover(t.now, "unable to connect to upstream \(m.upstream) (reconnect_attempts is 0)",
+            lostAtOnce(&m) + m.startFailover(t.now, "unable to connect to upstream \(m.upstream) (reconnect_attempts is \(m.settings.reconnectAttempts))",
                                              level: .warning)
         },
     ]
@@ -59,7 +62,7 @@ extension Transitions {
             if: { m, t in !t.flag && attempts(m) + 1 < m.settings.reconnectAttempts }) { m, t in
             guard case .reconnecting(let since, let made) = m.state else { return [] }
             m.state = .reconnecting(since: since, attempts: made + 1)
-            return [.log(level: .info, message: "reconnection attempt \(made + 1) of \(m.settings.reconnectAttempts) "
+            return [.log(level: .info, message: "attempt \(made + 1) of \(m.settings.reconnectAttempts) "
                          + "to upstream \(m.upstream) failed; next attempt in "
                          + "\(formatSeconds(m.settings.reconnectInterval)) s"),
                     .scheduleCheck(at: t.now + m.settings.reconnectInterval)]
@@ -86,7 +89,7 @@ extension Transitions {
     }
 
     static func givenUp(_ m: FailoverMachine, _ t: Trigger) -> String {
-        "unable to reconnect to upstream \(m.upstream) after \(plural(attempts(m) + 1, "attempt")) in "
+        "unable to reach upstream \(m.upstream) in \(plural(attempts(m) + 1, "attempt")) over "
             + "\(formatSeconds(m.elapsed(t.now))) s"
     }
 

@@ -39,7 +39,7 @@ public struct PromoteResult: Sendable, Equatable {
 /// and registered (else exit 1); no other registered primary or standby — read from this node's replicated
 /// metadata, each probed live — is running as a primary (else exit 8, naming it); WAL replay is not paused
 /// (else exit 8). Then `service_promote_command` when configured, else `pg_promote(wait := false)`, and
-/// `pg_is_in_recovery()` is polled every `promote_check_interval` seconds for up to `promote_check_timeout`
+/// `pg_is_in_recovery()` is polled every 50 ms (at most every `promote_check_interval` seconds) for up to `promote_check_timeout`
 /// seconds (exit 8 on timeout, with a failed `standby_promote` notification). Then, on the new primary's own
 /// metadata: this node's record becomes `type = 'primary'`, `upstream_node_id = NULL`, active; every other
 /// active primary's record becomes inactive; `repmgr.voting_term.term` is incremented; event
@@ -139,7 +139,9 @@ public struct StandbyPromote {
                 break
             }
             if clock.now >= deadline { break }
-            try await Task.sleep(for: .seconds(interval))
+            // Report the promotion as soon as the server accepts writes: poll finely, never slower than
+            // promote_check_interval.
+            try await Task.sleep(for: .milliseconds(min(interval * 1000, 50)))
         }
         let elapsed = Self.seconds(clock.now - started)
         guard promoted, let primary = connection else {
