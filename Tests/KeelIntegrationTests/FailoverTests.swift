@@ -14,6 +14,15 @@ struct FailoverTests {
         try c.server("node1").psql("CREATE TABLE t (id int); INSERT INTO t VALUES (1)")
         try c.waitForStreaming("node2", from: "node1")
         try waitFor("row replicated") { c.query("node3", "SELECT count(*) FROM t") == "1" }
+        // monitoring_history=yes (the guide's setting): each standby's keeld writes rows through the primary.
+        try waitFor("monitoring history written") {
+            c.query("node1", "SELECT count(DISTINCT standby_node_id) FROM repmgr.monitoring_history WHERE primary_node_id = 1") == "2"
+        }
+        // Every keeld reports its heartbeat: service status lists all four daemons running.
+        try waitFor("all daemons running") {
+            let status = (try? c.f.keel("-f", c.f.config("node1"), "service", "status", "--csv"))?.stdout ?? ""
+            return status.split(separator: "\n").count == 4 && status.split(separator: "\n").allSatisfy { $0.split(separator: ",")[4] == "1" }
+        }
 
         try c.server("node1").kill()
         let winner = try c.waitForNewPrimary(among: ["node2", "node3"])
@@ -49,8 +58,18 @@ struct FailoverTests {
 
     @Test("clean stop of the primary: a standby is promoted and the other follows")
     func cleanStop() throws {
-        let c = try FailoverCluster("stop", standbys: 2, witness: false)
+        let c = try FailoverCluster("stop", standbys: 2, witness: false, extra: ["node1": "child_nodes_check_interval=1"])
         try c.startDaemons()
+        // The primary's keeld watches its child nodes: a standby going away and coming back is recorded.
+        try waitFor("primary checked its children once") { c.log("node1").contains("monitoring cluster primary") }
+        try c.server("node3").stop(mode: "fast")
+        try waitFor("child_node_disconnect recorded", timeout: 30) {
+            c.query("node1", "SELECT count(*) FROM repmgr.events WHERE event = 'child_node_disconnect' AND node_id = 3") == "1"
+        }
+        try c.server("node3").start()
+        try waitFor("child_node_reconnect recorded", timeout: 30) {
+            c.query("node1", "SELECT count(*) FROM repmgr.events WHERE event = 'child_node_reconnect' AND node_id = 3") == "1"
+        }
         try c.server("node1").stop(mode: "fast")
         let winner = try c.waitForNewPrimary(among: ["node2", "node3"])
         #expect(winner == "node2", "equal LSN and priority: the lowest node_id wins")
@@ -164,5 +183,36 @@ struct FailoverTests {
         // Still monitoring with the old configuration: it fails over.
         try c.server("node1").kill()
         #expect(try c.waitForNewPrimary(among: ["node2"]) == "node2")
+    }
+}
+
+@Suite("keel daemon start|stop and service status", .serialized)
+struct DaemonControlTests {
+    @Test("daemon start runs keeld in the background with a pid file; daemon stop ends it; a second keeld is refused")
+    func startStop() throws {
+        let c = try FailoverCluster("daemonctl", standbys: 1, witness: false,
+                                    common: "repmgrd_service_start_command=''\nrepmgrd_service_stop_command=''")
+        let pidFile = c.f.workspace.path + "/node2-keeld.pid"
+        let start = try c.f.keel("-f", c.f.config("node2"), "daemon", "start")
+        #expect(start.succeeded, "\(start)")
+        let pid = try #require(Int32((try? String(contentsOfFile: pidFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""))
+        defer { kill(pid, SIGKILL) }
+        #expect(kill(pid, 0) == 0)
+        try waitFor("node2's keeld reports") {
+            ((try? c.f.keel("-f", c.f.config("node1"), "service", "status", "--csv"))?.stdout ?? "").contains("2,node2,standby,1,1,\(pid),")
+        }
+        // A second keeld for the same node is refused (exit 3), the first keeps running.
+        let second = try c.f.workspace.run("keeld", ["-f", c.f.config("node2")], timeout: 30)
+        #expect(second.status == 3, "\(second)")
+        #expect(kill(pid, 0) == 0)
+        let stop = try c.f.keel("-f", c.f.config("node2"), "daemon", "stop")
+        #expect(stop.succeeded, "\(stop)")
+        #expect(!FileManager.default.fileExists(atPath: pidFile), "a clean stop removes the pid file")
+        try waitFor("shutdown recorded") {
+            c.query("node1", "SELECT count(*) FROM repmgr.events WHERE event = 'repmgrd_shutdown' AND node_id = 2") == "1"
+        }
+        let status = try c.f.keel("-f", c.f.config("node1"), "service", "status")
+        #expect(status.status == 25)
+        #expect(status.stdout.contains("not running"))
     }
 }
