@@ -46,7 +46,8 @@ struct MachineScenario: Sendable, CustomTestStringConvertible {
 enum Runs {
     typealias C = Cluster
 
-    /// Automatic failover, 3 reconnection attempts 10 s apart, checks every 2 s.
+    /// Automatic failover, checks every 2 s; 3 attempts to reach a lost upstream 10 s apart, the
+    /// check that notices the loss being the first: deemed lost 20 s after that check.
     static let base = FailoverSettings(nodeID: 2, mode: .automatic, monitorInterval: 2, reconnectAttempts: 3,
                                        reconnectInterval: 10, electionRerunInterval: 15, primaryNotificationTimeout: 60)
 
@@ -103,56 +104,71 @@ enum Runs {
     // MARK: - the scenarios
 
     static let all: [MachineScenario] = [
-        MachineScenario("reconnect: reconnect_attempts × reconnect_interval, then the election", [
+        MachineScenario("reconnect: the detecting check is attempt 1; (reconnect_attempts - 1) × reconnect_interval, "
+                        + "then the election", [
             Step(check(0, true), .monitoring, [.scheduleCheck(at: 2)], says: "is reachable"),
-            Step(check(2, false), .reconnecting(since: 2, attempts: 0), [disconnected, .scheduleCheck(at: 12)],
-                 says: "3 reconnection attempts will be made, one every 10 s"),
-            Step(check(12, false), .reconnecting(since: 2, attempts: 1), [.scheduleCheck(at: 22)],
-                 says: "reconnection attempt 1 of 3"),
-            Step(check(22, false), .reconnecting(since: 2, attempts: 2), [.scheduleCheck(at: 32)],
-                 says: "reconnection attempt 2 of 3"),
-            Step(check(32, false), .electing, [.gatherElection],
-                 says: "unable to reconnect to upstream node \"alpha\" (ID: 1) after 3 attempts in 30 s"),
+            Step(check(2, false), .reconnecting(since: 2, attempts: 1), [disconnected, .scheduleCheck(at: 12)],
+                 says: "unable to connect to upstream node \"alpha\" (ID: 1) (attempt 1 of 3); 2 more attempts will be "
+                     + "made, one every 10 s"),
+            Step(check(12, false), .reconnecting(since: 2, attempts: 2), [.scheduleCheck(at: 22)],
+                 says: "attempt 2 of 3 to upstream node \"alpha\" (ID: 1) failed; next attempt in 10 s"),
+            Step(check(22, false), .electing, [.gatherElection],
+                 says: "unable to reach upstream node \"alpha\" (ID: 1) in 3 attempts over 20 s; electing"),
         ]),
         MachineScenario("reconnect: a success midway resets the count", [
-            Step(check(0, false), .reconnecting(since: 0, attempts: 0), [disconnected, .scheduleCheck(at: 10)]),
-            Step(check(10, false), .reconnecting(since: 0, attempts: 1), [.scheduleCheck(at: 20)]),
+            Step(check(0, false), .reconnecting(since: 0, attempts: 1), [disconnected, .scheduleCheck(at: 10)],
+                 says: "(attempt 1 of 3)"),
+            Step(check(10, false), .reconnecting(since: 0, attempts: 2), [.scheduleCheck(at: 20)], says: "attempt 2 of 3"),
             Step(check(20, true), .monitoring,
                  [reconnected("reconnected to upstream node \"alpha\" (ID: 1) after 20 seconds"), .scheduleCheck(at: 22)]),
-            Step(check(22, false), .reconnecting(since: 22, attempts: 0), [disconnected, .scheduleCheck(at: 32)]),
-            Step(check(32, false), .reconnecting(since: 22, attempts: 1), [.scheduleCheck(at: 42)]),
-            Step(check(42, false), .reconnecting(since: 22, attempts: 2), [.scheduleCheck(at: 52)]),
-            Step(check(52, false), .electing, [.gatherElection]),
+            Step(check(22, false), .reconnecting(since: 22, attempts: 1), [disconnected, .scheduleCheck(at: 32)],
+                 says: "(attempt 1 of 3)"),
+            Step(check(32, false), .reconnecting(since: 22, attempts: 2), [.scheduleCheck(at: 42)], says: "attempt 2 of 3"),
+            Step(check(42, false), .electing, [.gatherElection], says: "in 3 attempts over 20 s"),
         ]),
         MachineScenario("reconnect_attempts = 0 fails over at once", with { $0.reconnectAttempts = 0 }, [
             Step(check(0, false), .electing, [disconnected, .gatherElection], says: "reconnect_attempts is 0"),
         ]),
+        MachineScenario("the rule: reconnect_attempts = 3, reconnect_interval = 1: the election exactly 2 s after "
+                        + "the detecting check", with { $0.reconnectAttempts = 3; $0.reconnectInterval = 1 }, [
+            Step(check(0, true), .monitoring, [.scheduleCheck(at: 2)]),
+            Step(check(2, false), .reconnecting(since: 2, attempts: 1), [disconnected, .scheduleCheck(at: 3)],
+                 says: "(attempt 1 of 3); 2 more attempts will be made, one every 1 s"),
+            Step(check(3, false), .reconnecting(since: 2, attempts: 2), [.scheduleCheck(at: 4)],
+                 says: "attempt 2 of 3 to upstream node \"alpha\" (ID: 1) failed; next attempt in 1 s"),
+            Step(check(4, false), .electing, [.gatherElection],
+                 says: "unable to reach upstream node \"alpha\" (ID: 1) in 3 attempts over 2 s"),
+        ]),
+        MachineScenario("the rule: reconnect_attempts = 1: the detecting check elects at once",
+                        with { $0.reconnectAttempts = 1; $0.reconnectInterval = 1 }, [
+            Step(check(0, true), .monitoring, [.scheduleCheck(at: 2)]),
+            Step(check(2, false), .electing, [disconnected, .gatherElection],
+                 says: "unable to connect to upstream node \"alpha\" (ID: 1) (reconnect_attempts is 1); electing"),
+        ]),
         MachineScenario("full run: monitoring to promotion", [
             Step(check(0, true), .monitoring, [.scheduleCheck(at: 2)]),
-            Step(check(2, false), .reconnecting(since: 2, attempts: 0), [disconnected, .scheduleCheck(at: 12)]),
-            Step(check(12, false), .reconnecting(since: 2, attempts: 1), [.scheduleCheck(at: 22)]),
-            Step(check(22, false), .reconnecting(since: 2, attempts: 2), [.scheduleCheck(at: 32)]),
-            Step(check(32, false), .electing, [.gatherElection]),
-            Step(.election(win(33)), .promoting(term: 8), [.promote(term: 8)],
+            Step(check(2, false), .reconnecting(since: 2, attempts: 1), [disconnected, .scheduleCheck(at: 12)]),
+            Step(check(12, false), .reconnecting(since: 2, attempts: 2), [.scheduleCheck(at: 22)]),
+            Step(check(22, false), .electing, [.gatherElection], says: "in 3 attempts over 20 s"),
+            Step(.election(win(23)), .promoting(term: 8), [.promote(term: 8)],
                  says: "this node \"bravo\" (ID: 2) is the promotion candidate for voting term 8"),
-            Step(.promotion(now: 40, succeeded: true, detail: "server promoted"), .primary, [promotedEvent],
+            Step(.promotion(now: 30, succeeded: true, detail: "server promoted"), .primary, [promotedEvent],
                  says: "promoted to primary for voting term 8; former primary node \"alpha\" (ID: 1) marked as failed"),
-            Step(check(42, false), .primary, [], says: "ignoring"),
+            Step(check(32, false), .primary, [], says: "ignoring"),
         ]),
         MachineScenario("full run: monitoring to following the winner", [
             Step(check(0, true), .monitoring, [.scheduleCheck(at: 2)]),
-            Step(check(2, false), .reconnecting(since: 2, attempts: 0), [disconnected, .scheduleCheck(at: 12)]),
-            Step(check(12, false), .reconnecting(since: 2, attempts: 1), [.scheduleCheck(at: 22)]),
-            Step(check(22, false), .reconnecting(since: 2, attempts: 2), [.scheduleCheck(at: 32)]),
-            Step(check(32, false), .electing, [.gatherElection]),
-            Step(.election(lose(33)), .waitingForPrimary(candidate: 3, deadline: 93),
-                 [.waitForPrimary(candidate: 3, deadline: 93)],
+            Step(check(2, false), .reconnecting(since: 2, attempts: 1), [disconnected, .scheduleCheck(at: 12)]),
+            Step(check(12, false), .reconnecting(since: 2, attempts: 2), [.scheduleCheck(at: 22)]),
+            Step(check(22, false), .electing, [.gatherElection], says: "in 3 attempts over 20 s"),
+            Step(.election(lose(23)), .waitingForPrimary(candidate: 3, deadline: 83),
+                 [.waitForPrimary(candidate: 3, deadline: 83)],
                  says: "promotion candidate is node \"charlie\" (ID: 3)"),
-            Step(.primaryAppeared(now: 40, nodeID: 3), .following(primaryID: 3), [.follow(primaryID: 3)],
+            Step(.primaryAppeared(now: 30, nodeID: 3), .following(primaryID: 3), [.follow(primaryID: 3)],
                  says: "node \"charlie\" (ID: 3) is now primary; following it"),
-            Step(.follow(now: 45, succeeded: true, primaryID: 3, detail: ""), .monitoring,
-                 [followedEvent(3), .scheduleCheck(at: 47)], says: "now follows new primary node \"charlie\" (ID: 3)"),
-            Step(check(47, true), .monitoring, [.scheduleCheck(at: 49)], says: "upstream node \"charlie\" (ID: 3)"),
+            Step(.follow(now: 35, succeeded: true, primaryID: 3, detail: ""), .monitoring,
+                 [followedEvent(3), .scheduleCheck(at: 37)], says: "now follows new primary node \"charlie\" (ID: 3)"),
+            Step(check(37, true), .monitoring, [.scheduleCheck(at: 39)], says: "upstream node \"charlie\" (ID: 3)"),
         ]),
         MachineScenario("validation veto, rerun after election_rerun_interval, then allow",
                         with { $0.hasValidationCommand = true }, from: .electing, [
@@ -241,10 +257,11 @@ enum Runs {
             Step(.follow(now: 5, succeeded: true, primaryID: 3, detail: ""), .monitoring, [followedEvent(3), .scheduleCheck(at: 7)]),
         ]),
         MachineScenario("failover=manual: no election, degraded, standby_disconnect_manual once",
-                        with { $0.mode = .manual; $0.reconnectAttempts = 1 }, [
-            Step(check(0, false), .reconnecting(since: 0, attempts: 0), [disconnected, .scheduleCheck(at: 10)]),
+                        with { $0.mode = .manual; $0.reconnectAttempts = 2 }, [
+            Step(check(0, false), .reconnecting(since: 0, attempts: 1), [disconnected, .scheduleCheck(at: 10)],
+                 says: "(attempt 1 of 2); 1 more attempt will be made, one every 10 s"),
             Step(check(10, false), .degraded(since: 10), [.scheduleCheck(at: 12)],
-                 says: "this node is not configured for automatic failover"),
+                 says: "in 2 attempts over 10 s; this node is not configured for automatic failover"),
             Step(.primaryAppeared(now: 11, nodeID: 3), .degraded(since: 10),
                  [.notify(event: .standbyDisconnectManual, success: true,
                           details: "node 2 is in manual failover mode and is now disconnected from streaming replication")],
@@ -271,10 +288,11 @@ enum Runs {
                 .exitDaemon(reason: "degraded monitoring timeout (32 seconds) exceeded, terminating")]),
         ]),
         MachineScenario("standby_disconnect_on_failover: siblings confirm before the timeout",
-                        with { $0.standbyDisconnectOnFailover = true; $0.reconnectAttempts = 1 }, [
-            Step(check(0, false), .reconnecting(since: 0, attempts: 0), [disconnected, .scheduleCheck(at: 10)]),
+                        with { $0.standbyDisconnectOnFailover = true; $0.reconnectAttempts = 2 }, [
+            Step(check(0, false), .reconnecting(since: 0, attempts: 1), [disconnected, .scheduleCheck(at: 10)],
+                 says: "(attempt 1 of 2)"),
             Step(check(10, false), .disconnectingSiblings(until: 40), [.disconnectWALReceiver, .scheduleTimer(at: 40)],
-                 says: "waiting up to 30 s for the sibling nodes"),
+                 says: "in 2 attempts over 10 s; stopping this node's WAL receiver and waiting up to 30 s for the sibling nodes"),
             Step(.siblingsDisconnected(now: 12), .electing, [.gatherElection], says: "WAL receiver disconnected on all sibling"),
             Step(.election(win(13)), .promoting(term: 8), [.enableWALReceiver, .promote(term: 8)]),
             Step(.timer(now: 40), .promoting(term: 8), [], says: "ignoring"),
@@ -313,12 +331,21 @@ enum Runs {
             Step(.pauseChanged(now: 14, paused: false), .monitoring, [], says: "ignoring an unpause request"),
         ]),
         MachineScenario("paused while reconnecting; unpaused with the upstream still lost", [
-            Step(check(0, false), .reconnecting(since: 0, attempts: 0), [disconnected, .scheduleCheck(at: 10)]),
+            Step(check(0, false), .reconnecting(since: 0, attempts: 1), [disconnected, .scheduleCheck(at: 10)]),
             Step(.pauseChanged(now: 5, paused: true), .paused, [.scheduleCheck(at: 7)], says: "was reconnecting"),
             Step(check(7, false), .paused, [.scheduleCheck(at: 9)]),
-            Step(.pauseChanged(now: 9, paused: false), .reconnecting(since: 9, attempts: 0), [.scheduleCheck(at: 19)],
-                 says: "3 reconnection attempts will be made before a failover"),
-            Step(check(19, false), .reconnecting(since: 9, attempts: 1), [.scheduleCheck(at: 29)]),
+            Step(.pauseChanged(now: 9, paused: false), .reconnecting(since: 9, attempts: 1), [.scheduleCheck(at: 19)],
+                 says: "(attempt 1 of 3 failed while paused); 2 more attempts will be made, one every 10 s, before a failover"),
+            Step(check(19, false), .reconnecting(since: 9, attempts: 2), [.scheduleCheck(at: 29)], says: "attempt 2 of 3"),
+            Step(check(29, false), .electing, [.gatherElection], says: "in 3 attempts over 20 s"),
+        ]),
+        MachineScenario("paused with the upstream lost, reconnect_attempts = 1: unpaused, the check at once elects at once",
+                        with { $0.reconnectAttempts = 1 }, [
+            Step(.pauseChanged(now: 0, paused: true), .paused, [.scheduleCheck(at: 2)]),
+            Step(check(2, false), .paused, [disconnected, .scheduleCheck(at: 4)], says: "PAUSE: unable to connect"),
+            Step(.pauseChanged(now: 3, paused: false), .monitoring, [.scheduleCheck(at: 3)],
+                 says: "checking upstream node \"alpha\" (ID: 1) now"),
+            Step(check(3, false), .electing, [disconnected, .gatherElection], says: "(reconnect_attempts is 1); electing"),
         ]),
         MachineScenario("paused while promoting: the result is recorded, unpaused as primary", from: .electing, [
             Step(.election(win(0)), .promoting(term: 8), [.promote(term: 8)]),
@@ -381,6 +408,26 @@ struct FailoverMachineTests {
                 #expect(logs.contains { $0.contains(phrase) }, "step \(index + 1): \(logs) should say \(phrase)")
             }
         }
+    }
+
+    @Test("the check that notices the loss is attempt 1 of reconnect_attempts: elect (N - 1) × interval after it, at once for N ≤ 1",
+          arguments: 0...6)
+    func detectingCheckIsTheFirstAttempt(attempts: Int) {
+        var machine = FailoverMachine(settings: Runs.with { $0.reconnectAttempts = attempts; $0.reconnectInterval = 1.5 },
+                                      upstreamNodeID: 1)
+        var now = 4.0
+        var checks = 0
+        while machine.state != .electing, checks <= attempts {
+            let actions = machine.handle(Runs.check(now, false))
+            checks += 1
+            guard case .reconnecting(let since, let made) = machine.state else { break }
+            #expect(since == 4 && made == checks, "check \(checks) at \(now)")
+            #expect(actions.contains(.scheduleCheck(at: now + 1.5)))
+            now += 1.5
+        }
+        #expect(machine.state == .electing)
+        #expect(checks == max(attempts, 1))
+        #expect(now == 4 + 1.5 * Double(max(attempts - 1, 0)), "elected at \(now)")
     }
 
     @Test("there are at least 25 machine scenarios and election scenarios together")
@@ -476,8 +523,8 @@ struct FailoverMachineTests {
 
     @Test("failover=manual never promotes or follows, whatever it is fed", arguments: [6, 7, 8, 9, 10] as [UInt64])
     func manualNeverActs(seed: UInt64) {
-        for initial in [MonitorState.monitoring, .reconnecting(since: 0, attempts: 0), .degraded(since: 0), .paused] {
-            var machine = FailoverMachine(settings: Runs.with { $0.mode = .manual; $0.reconnectAttempts = 1 },
+        for initial in [MonitorState.monitoring, .reconnecting(since: 0, attempts: 1), .degraded(since: 0), .paused] {
+            var machine = FailoverMachine(settings: Runs.with { $0.mode = .manual; $0.reconnectAttempts = 2 },
                                           initial: initial, upstreamNodeID: 1)
             for event in Self.events(count: 400, seed: seed, pauses: true) {
                 let actions = machine.handle(event)
@@ -488,7 +535,7 @@ struct FailoverMachineTests {
 
     @Test("every handle logs exactly one sentence, also on random input", arguments: [11, 12] as [UInt64])
     func oneSentence(seed: UInt64) {
-        var machine = FailoverMachine(settings: Runs.with { $0.reconnectAttempts = 1; $0.hasValidationCommand = true },
+        var machine = FailoverMachine(settings: Runs.with { $0.reconnectAttempts = 2; $0.hasValidationCommand = true },
                                       upstreamNodeID: 1, nodeNames: Cluster.names)
         for event in Self.events(count: 500, seed: seed, pauses: true) {
             let logs = machine.handle(event).filter { if case .log = $0 { true } else { false } }

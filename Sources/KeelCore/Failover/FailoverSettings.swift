@@ -17,8 +17,8 @@ public struct FailoverSettings: Sendable, Equatable {
     public var location: String
     /// `monitor_interval_secs`: seconds between upstream checks while healthy (default 2).
     public var monitorInterval: Double
-    /// `reconnect_attempts`: failed checks after the first before the upstream is deemed lost
-    /// (default 6; 0 = fail over at once).
+    /// `reconnect_attempts`: failed checks, the one that notices the loss included, before the
+    /// upstream is deemed lost, one every `reconnect_interval` (default 6; 0 or 1 = fail over at once).
     public var reconnectAttempts: Int
     /// `reconnect_interval`: seconds between reconnection attempts (default 10).
     public var reconnectInterval: Double

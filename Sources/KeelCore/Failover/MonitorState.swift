@@ -7,8 +7,9 @@
 public enum MonitorState: Sendable, Equatable {
     /// The upstream is healthy; checked every `monitor_interval_secs`.
     case monitoring
-    /// The upstream was lost at `since`; `attempts` reconnection attempts have failed so far
-    /// (of `reconnect_attempts`, one every `reconnect_interval`).
+    /// The upstream was lost at `since`; `attempts` attempts to reach it have failed so far, the
+    /// check that noticed the loss being the first (of `reconnect_attempts`, one every
+    /// `reconnect_interval`).
     case reconnecting(since: Double, attempts: Int)
     /// `standby_disconnect_on_failover`: this node's WAL receiver is stopped; waiting until `until`
     /// (`sibling_nodes_disconnect_timeout`) for the siblings' to stop too.

@@ -48,7 +48,7 @@ extension Transitions {
         return [.notify(event: .upstreamDisconnect, success: true, details: "unable to connect to upstream \(m.upstream)")]
     }
 
-    // MARK: - reconnecting: reconnect_attempts × reconnect_interval
+    // MARK: - reconnecting: (reconnect_attempts - 1) × reconnect_interval after the detecting check
 
     static let reconnecting: [Transition] = [
         row(.upstreamReconnected, .reconnecting, .upstreamCheck, when: "reachable", .monitoring,
@@ -201,13 +201,19 @@ extension Transitions {
             m.state = .primary
             return [.log(level: .notice, message: "monitoring resumed (unpaused); \(m.me) is the primary")]
         },
-        row(.unpausedUpstreamLost, .paused, .pauseChanged, when: "unpaused, upstream unreachable", .reconnecting,
-            "unpaused with the upstream lost: start the reconnection attempts",
-            if: { m, t in !t.flag && !m.upstreamReachable }) { m, t in
-            m.state = .reconnecting(since: t.now, attempts: 0)
-            return [.log(level: .notice, message: "monitoring resumed (unpaused) with upstream \(m.upstream) unreachable; "
-                         + "\(plural(m.settings.reconnectAttempts, "reconnection attempt")) will be made before a failover"),
-                    .scheduleCheck(at: t.now + m.settings.reconnectInterval)]
+        // The failed check made while paused noticed the loss, so it is attempt 1 of reconnect_attempts
+        // (as in `upstreamLost`). With reconnect_attempts ≤ 1 this row is skipped: `unpaused` checks at
+        // once, and that check elects at once (`upstreamLostElect` and its siblings).
+        row(.unpausedUpstreamLost, .paused, .pauseChanged, when: "unpaused, upstream unreachable, reconnect_attempts > 1",
+            .reconnecting, "unpaused with the upstream lost: continue the reconnection attempts",
+            if: { m, t in !t.flag && !m.upstreamReachable && m.settings.reconnectAttempts > 1 }) { m, t in
+            m.state = .reconnecting(since: t.now, attempts: 1)
+            let s = m.settings
+            return [.log(level: .notice, message: "monitoring resumed (unpaused) with upstream \(m.upstream) unreachable "
+                         + "(attempt 1 of \(s.reconnectAttempts) failed while paused); "
+                         + "\(plural(s.reconnectAttempts - 1, "more attempt")) will be made, one every "
+                         + "\(formatSeconds(s.reconnectInterval)) s, before a failover"),
+                    .scheduleCheck(at: t.now + s.reconnectInterval)]
         },
         row(.unpaused, .paused, .pauseChanged, when: "unpaused", .monitoring, "unpaused: check the upstream now",
             if: { _, t in !t.flag }) { m, t in
