@@ -60,15 +60,16 @@ struct FailoverTests {
     func cleanStop() throws {
         let c = try FailoverCluster("stop", standbys: 2, witness: false, extra: ["node1": "child_nodes_check_interval=1"])
         try c.startDaemons()
-        // The primary's keeld watches its child nodes: a standby going away and coming back is recorded.
+        // The primary's keeld watches its child nodes: a standby going away and coming back is recorded
+        // (as repmgr: under the primary's node ID, the child named in the details).
         try waitFor("primary checked its children once") { c.log("node1").contains("monitoring cluster primary") }
         try c.server("node3").stop(mode: "fast")
         try waitFor("child_node_disconnect recorded", timeout: 30) {
-            c.query("node1", "SELECT count(*) FROM repmgr.events WHERE event = 'child_node_disconnect' AND node_id = 3") == "1"
+            c.query("node1", "SELECT count(*) FROM repmgr.events WHERE event = 'child_node_disconnect' AND node_id = 1 AND details LIKE '%\"node3\" (ID: 3)%'") == "1"
         }
         try c.server("node3").start()
         try waitFor("child_node_reconnect recorded", timeout: 30) {
-            c.query("node1", "SELECT count(*) FROM repmgr.events WHERE event = 'child_node_reconnect' AND node_id = 3") == "1"
+            c.query("node1", "SELECT count(*) FROM repmgr.events WHERE event = 'child_node_reconnect' AND node_id = 1 AND details LIKE '%\"node3\" (ID: 3)%'") == "1"
         }
         try c.server("node1").stop(mode: "fast")
         let winner = try c.waitForNewPrimary(among: ["node2", "node3"])
