@@ -293,7 +293,7 @@ final class StandbyMonitor {
         guard (try? ServerInfo.read(local))?.isInRecovery == false else {
             return (false, "the server is still in recovery after the promotion")
         }
-        return (true, String(format: "promoted in %.3f s", runtime.now - started))
+        return (true, "promoted in \(Int((runtime.now - started) * 1000)) ms")
     }
 
     /// `follow_command` with `%n` = the new primary, or Keel's own follow when it is empty.

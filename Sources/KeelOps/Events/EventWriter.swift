@@ -56,8 +56,6 @@ public struct EventWriter {
 
     /// Now as repmgr's `%t`: `YYYY-MM-DD HH:MM:SS±zzzz` (used when no primary records the event).
     static func timestamp() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ssZ"
-        return formatter.string(from: Date())
+        Timestamp.now(zone: true)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import KeelCore
 import Logging
 
 /// swift-log handler for the `keel` CLI and `keeld`: one line per message, `LEVEL: message` on stderr as
@@ -48,9 +49,7 @@ public struct ConsoleLogHandler: LogHandler {
         func write(level: String, _ message: String) {
             let line: String
             if timestamped {
-                let formatter = DateFormatter()
-                formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-                line = "[\(formatter.string(from: Date()))] [\(level)] \(message)\n"
+                line = "[\(Timestamp.now())] [\(level)] \(message)\n"
             } else {
                 line = "\(level): \(message)\n"
             }
