@@ -59,6 +59,7 @@ let package = Package(
         ),
         .target(name: "KeelTesting", dependencies: ["KeelCore", "KeelPostgres"]),
         .testTarget(name: "KeelCoreTests", dependencies: ["KeelCore"]),
+        .testTarget(name: "KeelLuaTests", dependencies: ["KeelLua", "KeelCore"]),
         .testTarget(name: "KeelOpsTests", dependencies: ["KeelOps", "KeelPostgres", "KeelCore"]),
         .testTarget(name: "KeelIntegrationTests", dependencies: ["KeelTesting", "KeelOps", "KeelPostgres", "KeelCore"]),
     ]
