@@ -15,6 +15,8 @@ final class FakeHost: KeelHost, @unchecked Sendable {
     ]
     var queryResult = LuaQueryResult(columns: ["one"], rows: [[.integer(1)]])
     var queryError: String?
+    /// When set, answers queries instead of `queryResult`.
+    var respond: (@Sendable (LuaQueryTarget, String, [String?], Bool) -> LuaQueryResult)?
     private(set) var queries: [(LuaQueryTarget, String, [String?], Bool)] = []
     private(set) var events: [(String, Bool, String)] = []
     private(set) var logged: [(LuaLogLevel, String)] = []
@@ -27,7 +29,7 @@ final class FakeHost: KeelHost, @unchecked Sendable {
     func query(_ target: LuaQueryTarget, _ sql: String, parameters: [String?], readOnly: Bool, timeout: Double) throws -> LuaQueryResult {
         lock.withLock { queries.append((target, sql, parameters, readOnly)) }
         if let queryError { throw KeelHostError(queryError) }
-        return queryResult
+        return respond?(target, sql, parameters, readOnly) ?? queryResult
     }
 
     func shell(_ command: String, environment: [String: String], timeout: Double) throws -> LuaShellResult {
@@ -41,6 +43,17 @@ final class FakeHost: KeelHost, @unchecked Sendable {
 
     func event(_ name: String, successful: Bool, details: String, hook: String) throws {
         lock.withLock { events.append((name, successful, details)) }
+    }
+}
+
+/// The sample hooks shipped in `hooks/` at the package root.
+enum SampleHooks {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("hooks").path
+
+    /// The text of `hooks/<name>`.
+    static func source(_ name: String) throws -> String {
+        try String(contentsOfFile: folder + "/" + name, encoding: .utf8)
     }
 }
 
