@@ -41,8 +41,20 @@ final class LuaThreadExecutor: SerialExecutor, @unchecked Sendable {
         condition.unlock()
     }
 
+    /// How long the thread polls for the next job before it sleeps: a caller that awaits one hook call after
+    /// another (the notification queue's worker, a burst of events) then finds the thread awake, which saves a
+    /// futex wake-up per call (≈ 10–20 µs on a small VM). Costs CPU only right after a job.
+    static let spinNanoseconds: UInt64 = 50_000
+
     private func loop() {
         while true {
+            let spinUntil = DispatchTime.now().uptimeNanoseconds + Self.spinNanoseconds
+            while DispatchTime.now().uptimeNanoseconds < spinUntil {
+                condition.lock()
+                let ready = !jobs.isEmpty || stopped
+                condition.unlock()
+                if ready { break }
+            }
             condition.lock()
             while jobs.isEmpty && !stopped { condition.wait() }
             if jobs.isEmpty && stopped {

@@ -16,7 +16,7 @@ public enum Hook: Sendable, Equatable, CustomStringConvertible {
     /// Reads a hook value; a relative Lua path is taken relative to `configDirectory` (the folder of the
     /// configuration file that set it).
     public init(_ value: String, configDirectory: String?) {
-        if value.trimmingCharacters(in: .whitespaces).isEmpty {
+        if value.allSatisfy({ $0 == " " || $0 == "\t" }) {
             self = .none
         } else if let reference = LuaHookReference(parsing: value, relativeTo: configDirectory) {
             self = .lua(reference)
@@ -27,7 +27,8 @@ public enum Hook: Sendable, Equatable, CustomStringConvertible {
 
     /// The hook configured under `point` in `config`.
     public init(_ point: HookPoint, in config: KeelConfig) {
-        self.init(config.string(point.key), configDirectory: (config.path as NSString).deletingLastPathComponent)
+        let path = config.path
+        self.init(config.string(point.key), configDirectory: path.lastIndex(of: "/").map { String(path[..<$0]) })
     }
 
     /// The value as configured (`lua:…` for Lua).

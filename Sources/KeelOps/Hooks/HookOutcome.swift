@@ -24,6 +24,9 @@ public struct HookOutcome: Sendable {
     public var reason: String?
     /// Wall-clock seconds, as the caller saw them (the shell's spawn and wait; Lua's hop to the engine).
     public var seconds: Double
+    /// Lua: seconds of the call itself, measured on the engine's thread (loading the script included when
+    /// this call loaded it).
+    public var callSeconds: Double?
     /// The shell's exit status.
     public var status: Int32?
     /// The shell's standard output.

@@ -163,6 +163,7 @@ public final class HookRunner: @unchecked Sendable {
             outcome = HookOutcome(kind: .lua, command: reference.description, succeeded: verdict.succeeded, reason: reason, seconds: seconds)
         }
         outcome.values = result.values
+        outcome.callSeconds = result.seconds
         outcome.logs = result.logs
         outcome.luaError = result.error
         return outcome
