@@ -47,6 +47,7 @@ function follow(ctx)
   -- ALTER SYSTEM takes no parameters: the value is quoted as a literal.
   keel.exec(me.id, "ALTER SYSTEM SET primary_conninfo = " .. literal(conninfo))
   keel.exec(me.id, "SELECT pg_catalog.pg_reload_conf()")
+  if keel.dry_run then return true end  -- keel hook test --dry-run: the statements were only logged
   keel.log.info(string.format("primary_conninfo now points to node %q (ID: %d); waiting for streaming", upstream.name, upstream.id))
 
   for _ = 1, WAIT_SECONDS * 4 do

@@ -27,6 +27,7 @@ function promote(ctx)
   end
   keel.log.info(string.format("promoting node %q (ID: %d) for voting term %s", ctx.node_name, ctx.node_id, tostring(ctx.term)))
   local done = keel.exec(ctx.node_id, "SELECT pg_catalog.pg_promote(true, $1) AS promoted", WAIT_SECONDS)[1]
+  if keel.dry_run then return true end  -- keel hook test --dry-run: keel.exec only logged the statement
   if not (done and done.promoted) then
     return false, "pg_promote() did not complete within " .. WAIT_SECONDS .. " s"
   end

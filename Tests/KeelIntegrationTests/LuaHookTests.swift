@@ -34,7 +34,7 @@ struct LuaHookTests {
         try waitFor("hook script loaded at start") { c.log("node2").contains("hook script \"\(hook)\" loaded") }
         try c.server("node1").kill()
         try waitFor("the Lua hook vetoes", timeout: 60) {
-            c.log("node2").contains("vetoed the promotion of node \"node2\" (ID: 2): lua:\(hook)#validate returned false: only")
+            c.log("node2").contains("vetoed the promotion of this node \"node2\" (ID: 2): lua:\(hook)#validate returned false: only")
         }
         #expect(!c.isPrimary("node2"))
         #expect(c.log("node2").contains("(at least 9 required)"))
@@ -155,15 +155,21 @@ struct LuaHookTests {
         #expect(notified.stdout.contains("\"succeeded\":true"))
         #expect(try String(contentsOfFile: events, encoding: .utf8).contains("\"event\":\"keel_hook_test\""))
 
+        let follow = try c.f.keel("-f", config, "hook", "test", "follow_command", "--dry-run")
+        #expect(follow.status == 0, "\(follow.combinedOutput)")
+        #expect(follow.stdout.contains("verdict:  succeeded"))
+        #expect(follow.stderr.contains("dry run: would execute"), "ALTER SYSTEM only logged")
+
+        // promote.lua's pre-check refuses while the primary runs; with it stopped, --dry-run goes as far as pg_promote().
+        let refused = try c.f.keel("-f", config, "hook", "test", "promote_command", "--dry-run")
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("returned false: node \"node1\" (ID: 1) is running as a primary"), "\(refused.stdout)")
+        try c.server("node1").stop(mode: "fast")
         let promote = try c.f.keel("-f", config, "hook", "test", "promote_command", "--dry-run")
         #expect(promote.status == 0, "\(promote.combinedOutput)")
         #expect(promote.stdout.contains("INFO: promoting node \"node2\" (ID: 2)"))
         #expect(promote.stderr.contains("dry run: would execute"))
         #expect(!c.isPrimary("node2"), "--dry-run does not promote")
-
-        let follow = try c.f.keel("-f", config, "hook", "test", "follow_command", "--dry-run")
-        #expect(follow.status == 0, "\(follow.combinedOutput)")
-        #expect(follow.stdout.contains("verdict:  succeeded"))
 
         let shell = try c.f.keel("-f", config, "hook", "test", "child_nodes_disconnect_command")
         #expect(shell.status == 0)

@@ -98,13 +98,13 @@ struct KeelModuleTests {
               keel.log.debug("d"); keel.log.warn("w"); keel.log.error("e"); print("p", 1, nil, true)
               keel.event("custom_event", false, "details here")
               local decoded = keel.json.decode('{"a":[1,2,{"b":null}],"c":1.5,"d":"x"}')
-              return r.code, r.stdout, r.stderr, keel.json.encode(decoded), keel.json.encode({}), decoded.a[3].b
+              return r.code, r.stdout, r.stderr, keel.json.encode(decoded), keel.json.encode({}), decoded.a[3].b, keel.dry_run
             end
             """)
         let host = FakeHost()
         let result = try await LuaEngine().run(file, host: host)
         #expect(result.error == nil, "\(String(describing: result.error))")
-        #expect(result.values == [0, "ran: echo hi\n", "y", "{\"a\":[1,2,{}],\"c\":1.5,\"d\":\"x\"}", "{}", .null])
+        #expect(result.values == [0, "ran: echo hi\n", "y", "{\"a\":[1,2,{}],\"c\":1.5,\"d\":\"x\"}", "{}", .null, false])
         #expect(host.shells.first?.2 == 2)
         #expect(result.logs.map(\.level) == [.debug, .warn, .error, .info])
         #expect(result.logs.last?.message == "p\t1\tnil\ttrue")

@@ -24,6 +24,13 @@ public protocol KeelHost: Sendable {
     func log(_ level: LuaLogLevel, _ message: String, hook: String)
     /// Records an event (`keel.event`): a `repmgr.events` row for this node and its notification.
     func event(_ name: String, successful: Bool, details: String, hook: String) throws
+    /// True when `keel.exec`, `keel.shell` and `keel.event` only log what they would do (`keel.dry_run`).
+    var dryRun: Bool { get }
+}
+
+extension KeelHost {
+    /// Hosts act for real unless they say otherwise.
+    public var dryRun: Bool { false }
 }
 
 /// A node as `keel.node`, `keel.nodes()` and `keel.node_by_id` hand it to Lua (DESIGN.md's fields).

@@ -3,9 +3,15 @@ import Foundation
 
 /// `keel.node`, `keel.nodes()`, `keel.node_by_id`, `keel.query`, `keel.exec`.
 extension KeelModule {
-    /// `keel.node` (the module table's `__index`): this node's table, looked up once per call.
+    /// The module table's `__index`: `keel.node` (this node's table, looked up once per call) and
+    /// `keel.dry_run` (true when `keel.exec`, `keel.shell` and `keel.event` only log what they would do).
     func moduleIndex(_ s: LuaStack) throws -> Int32 {
-        guard s.string(at: 2) == "node" else {
+        let key = s.string(at: 2)
+        if key == "dry_run" {
+            lua_pushboolean(s.L, host?.dryRun == true ? 1 : 0)
+            return 1
+        }
+        guard key == "node" else {
             lua_pushnil(s.L)
             return 1
         }

@@ -8,7 +8,8 @@ import Foundation
 /// `keel.node` (this node, looked up once per call on first use), `keel.nodes()`, `keel.node_by_id(id)`,
 /// `keel.query(target, sql, ...)`, `keel.exec(target, sql, ...)`, `keel.shell(cmd, {timeout=, env=})`,
 /// `keel.log.debug/info/warn/error(msg)`, `keel.event(name, ok, details)`, `keel.sleep(seconds)`,
-/// `keel.json.encode(value)`, `keel.json.decode(text)`; plus the global `print`, which logs at info.
+/// `keel.json.encode(value)`, `keel.json.decode(text)`, `keel.dry_run` (true under `keel hook test
+/// --dry-run`); plus the global `print`, which logs at info.
 ///
 /// Every function is a C closure (`keel_lua_push_host_function`) whose trampoline calls `dispatch` here.
 /// Swift reports failures by pushing a message and returning `KEEL_LUA_RAISE`; the trampoline raises it

@@ -19,7 +19,7 @@ public struct PostgresKeelHost: KeelHost {
     /// False inside an event notification hook: its `keel.event` events are recorded, not notified.
     let notifyEvents: Bool
     /// `keel hook test --dry-run`: `keel.exec`, `keel.shell` and `keel.event` log instead of acting.
-    let dryRun: Bool
+    public let dryRun: Bool
 
     /// A host for hooks of the node configured in `context`.
     public init(context: OpsContext, hooks: HookRunner, notifyEvents: Bool = true, dryRun: Bool = false) {
