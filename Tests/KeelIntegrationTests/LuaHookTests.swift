@@ -142,7 +142,7 @@ struct LuaHookTests {
         #expect(allowed.stdout.contains("returned: true"))
         #expect(allowed.stdout.contains("verdict:  allowed"))
         #expect(allowed.stdout.contains("INFO: allowing the promotion of node \"node2\" (ID: 2)"))
-        #expect(allowed.stdout.contains("(script loaded in "))
+        #expect(allowed.stdout.contains(" in the VM; script loaded in "))
 
         try c.f.workspace.writeFile("veto.json", #"{"node_id": 2, "node_name": "node2", "visible": 1, "total": 3, "term": 5, "candidates": []}"#, mode: 0o644)
         let vetoed = try c.f.keel("-f", config, "hook", "test", "failover_validation_command", "--context", c.f.workspace.path + "/veto.json")

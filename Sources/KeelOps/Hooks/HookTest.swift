@@ -99,7 +99,10 @@ public struct HookTest {
             }
         }
         lines.append("verdict:  \(verdict(point, outcome))")
-        lines.append("time:     \(Self.format(outcome.seconds))" + (loadSeconds.map { " (script loaded in \(Self.format($0)))" } ?? ""))
+        var notes: [String] = []
+        if let call = outcome.callSeconds { notes.append("\(Self.format(call)) in the VM") }
+        if let loadSeconds { notes.append("script loaded in \(Self.format(loadSeconds))") }
+        lines.append("time:     \(Self.format(outcome.seconds))" + (notes.isEmpty ? "" : " (" + notes.joined(separator: "; ") + ")"))
         var logged = outcome.logs.map { "  \($0.level.rawValue.uppercased()): \($0.message)" }
         logged += outcome.stdout.split(separator: "\n", omittingEmptySubsequences: false).dropLast(outcome.stdout.hasSuffix("\n") ? 1 : 0)
             .map { "  stdout: \($0)" }.filter { !outcome.stdout.isEmpty || $0 != "  stdout: " }
@@ -122,7 +125,8 @@ public struct HookTest {
             ("stdout", outcome.kind == .shell ? .string(outcome.stdout) : nil),
             ("stderr", outcome.kind == .shell ? .string(outcome.stderr) : nil),
             ("succeeded", .boolean(outcome.succeeded)), ("reason", outcome.reason.map(LuaValue.string)),
-            ("seconds", .number(outcome.seconds)), ("load_seconds", loadSeconds.map(LuaValue.number)),
+            ("seconds", .number(outcome.seconds)), ("call_seconds", outcome.callSeconds.map(LuaValue.number)),
+            ("load_seconds", loadSeconds.map(LuaValue.number)),
             ("logs", .array(outcome.logs.map { .fields([("level", .string($0.level.rawValue)), ("message", .string($0.message))]) })),
             ("error", outcome.luaError.map { error in
                 .fields([("stage", .string(error.stage.rawValue)), ("kind", .string(error.kind.rawValue)),
