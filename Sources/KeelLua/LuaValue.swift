@@ -10,13 +10,21 @@
 /// Conversion to Lua: `.array` → a sequence `{v1, v2, …}`, `.table` → a table with string keys,
 /// `.opaque` → its type name as a string, `.null` → `nil` (so a `.null` field is simply absent).
 public enum LuaValue: Sendable, Hashable {
+    /// `nil`.
     case null
+    /// `true` / `false`.
     case boolean(Bool)
+    /// An integer (Lua 5.4's integer subtype, 64 bits).
     case integer(Int64)
+    /// A float.
     case number(Double)
+    /// A string (UTF-8).
     case string(String)
+    /// A sequence `{v1, v2, …}` (0-based here, 1-based in Lua).
     case array([LuaValue])
+    /// A table with string keys.
     case table([String: LuaValue])
+    /// A function, userdata or coroutine, by its Lua type name (it cannot leave the VM).
     case opaque(String)
 
     /// Deepest table nesting converted from Lua (deeper levels become `.opaque("table")`).

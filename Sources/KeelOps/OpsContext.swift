@@ -67,6 +67,7 @@ public struct OpsContext: Sendable {
     /// Runs the hooks (shell and Lua); the process's one runner (`HookRunner.shared` in `keel`, keeld's own).
     public var hooks: HookRunner
 
+    /// A context for the node configured in `config`; `hooks` defaults to the process's shared runner.
     public init(config: KeelConfig, logger: Logger, dryRun: Bool = false, force: Bool = false, format: OutputFormat = .text,
                 remote: RemoteNodeOptions = RemoteNodeOptions(), hooks: HookRunner = .shared,
                 output: @escaping @Sendable (String) -> Void = { print($0) }) {

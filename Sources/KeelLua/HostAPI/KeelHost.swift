@@ -102,7 +102,9 @@ public struct LuaNode: Sendable, Equatable {
 
 /// Where `keel.query`/`keel.exec` run: a registered node by ID, or a conninfo string.
 public enum LuaQueryTarget: Sendable, Equatable {
+    /// The registered node with this ID (its `conninfo` from `repmgr.nodes`).
     case node(Int)
+    /// A libpq conninfo string.
     case conninfo(String)
 }
 
@@ -139,7 +141,14 @@ public struct LuaShellResult: Sendable, Equatable {
 
 /// Levels of `keel.log.*` (`print` logs at `info`).
 public enum LuaLogLevel: String, Sendable, Equatable, CaseIterable {
-    case debug, info, warn, error
+    /// `keel.log.debug`.
+    case debug
+    /// `keel.log.info` and `print`.
+    case info
+    /// `keel.log.warn`.
+    case warn
+    /// `keel.log.error`.
+    case error
 }
 
 /// One line a hook logged.

@@ -69,8 +69,9 @@ public final class HookRunner: @unchecked Sendable {
     }
 
     /// Loads (or reloads) every Lua script `config`'s hook keys name, keeping the previous version of one
-    /// whose new version fails; logs each outcome on `logger` and returns the reports. Also applies a new
-    /// `lua_hook_timeout`/`lua_memory_limit`. Does nothing when no hook is Lua and no VM exists.
+    /// whose new version fails; logs each outcome on `logger` and returns the reports. Does nothing when no
+    /// hook is Lua and no VM exists. (`lua_hook_timeout` is read at each call; `lua_memory_limit` only when
+    /// the VM is created, as it is not a reloadable key.)
     @discardableResult
     public func reload(config: KeelConfig, logger: Logger) async -> [LuaReloadReport] {
         let paths = HookPoint.all.compactMap { point -> String? in
@@ -86,7 +87,6 @@ public final class HookRunner: @unchecked Sendable {
             logger.error("unable to start the Lua VM: \(error)")
             return []
         }
-        await engine.setLimits(Self.limits(config))
         let host = PostgresKeelHost(context: OpsContext(config: config, logger: logger, hooks: self), hooks: self,
                                     notifyEvents: true, dryRun: false)
         let reports = await engine.reload(also: paths, host: host)
