@@ -26,7 +26,6 @@ let calls = arguments.count > 3 ? Int(arguments[3]) ?? 1000 : 1000
 let eventCount = arguments.count > 4 ? Int(arguments[4]) ?? 10000 : 10000
 let work = NSTemporaryDirectory() + "keel-bench-hooks-" + UUID().uuidString
 try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
-defer { try? FileManager.default.removeItem(atPath: work) }
 
 let quiet = Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }
 
@@ -62,6 +61,7 @@ func measure(_ ops: OpsContext, _ table: LuaValue) async -> (caller: [Double], v
         let elapsed = seconds(clock.now - started)
         guard outcome.succeeded else {
             FileHandle.standardError.write(Data("validation refused: \(outcome.reason ?? "?")\n".utf8))
+            try? FileManager.default.removeItem(atPath: work)
             exit(1)
         }
         if i >= 100 {
@@ -119,3 +119,4 @@ print(String(format: "event queue → lua notify.lua (JSON line appended per eve
              all.delivered, all.seconds, Double(all.delivered) / all.seconds, all.dropped))
 let bounded = await burst(capacity: 256)
 print("the same burst into keeld's default queue (capacity 256): \(bounded.delivered) delivered, \(bounded.dropped) dropped and counted")
+try? FileManager.default.removeItem(atPath: work)

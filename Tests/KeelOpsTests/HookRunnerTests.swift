@@ -21,10 +21,11 @@ struct HookRunnerTests {
         return OpsContext(config: config, logger: Logger(label: "test") { _ in SwiftLogNoOpLogHandler() }, hooks: HookRunner())
     }
 
-    static func folder() throws -> String {
+    /// A temporary folder, removed when the test ends.
+    final class Folder {
         let path = NSTemporaryDirectory() + "keel-hook-tests-" + UUID().uuidString
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
+        init() throws { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) }
+        deinit { try? FileManager.default.removeItem(atPath: path) }
     }
 
     @Test("hook values: empty, shell, lua:PATH#fn relative to the configuration's folder")
@@ -57,7 +58,8 @@ struct HookRunnerTests {
 
     @Test("shell hooks: exit 0 allows, another status refuses with repmgr's wording")
     func shell() async throws {
-        let ops = try Self.context(try Self.folder(), "failover_validation_command='test %v -ge 3 || { echo only %v; exit 3; }'")
+        let dir = try Folder()
+        let ops = try Self.context(dir.path, "failover_validation_command='test %v -ge 3 || { echo only %v; exit 3; }'")
         let table: LuaValue = ["node_id": 2, "node_name": "node2", "visible": 2, "total": 3, "shared_upstream": 2]
         let vetoed = await ops.hooks.run(.failoverValidation, context: ops, luaContext: table, shellTimeout: 10)
         #expect(!vetoed.succeeded)
@@ -69,7 +71,8 @@ struct HookRunnerTests {
 
     @Test("Lua hooks: true allows; false and a reason, other values, errors and timeouts refuse, saying why")
     func lua() async throws {
-        let folder = try Self.folder()
+        let dir = try Folder()
+        let folder = dir.path
         try """
             function yes() return true end
             function no(ctx) return false, "only " .. ctx.visible .. " visible" end
@@ -92,7 +95,8 @@ struct HookRunnerTests {
 
     @Test("event notifications run a Lua hook with the event table; events a hook records are notified, except an event hook's own")
     func events() async throws {
-        let folder = try Self.folder()
+        let dir = try Folder()
+        let folder = dir.path
         let out = folder + "/events.jsonl"
         try """
             return function(e)
