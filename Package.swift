@@ -57,9 +57,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // scripts/bench hooks: Lua vs shell hook latency and the event queue's throughput (not a product).
+        .executableTarget(name: "keel-bench", dependencies: ["KeelDaemon", "KeelOps", "KeelLua", "KeelCore",
+                                                             .product(name: "Logging", package: "swift-log")]),
         .target(name: "KeelTesting", dependencies: ["KeelCore", "KeelPostgres"]),
         .testTarget(name: "KeelCoreTests", dependencies: ["KeelCore"]),
-        .testTarget(name: "KeelOpsTests", dependencies: ["KeelOps", "KeelPostgres", "KeelCore"]),
+        .testTarget(name: "KeelLuaTests", dependencies: ["KeelLua", "KeelCore"]),
+        .testTarget(name: "KeelOpsTests", dependencies: ["KeelOps", "KeelPostgres", "KeelLua", "KeelCore"]),
         .testTarget(name: "KeelIntegrationTests", dependencies: ["KeelTesting", "KeelOps", "KeelPostgres", "KeelCore"]),
     ]
 )

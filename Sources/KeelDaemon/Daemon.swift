@@ -66,10 +66,12 @@ public enum Daemon {
         logger.notice("keeld starting (node \"\(config.nodeName)\", ID \(config.nodeID), configuration \"\(path)\")")
 
         let runtime = DaemonRuntime(config: config, logger: logger)
+        // Lua hook scripts load once, now (errors are logged; a hook that cannot load fails when it runs).
+        await runtime.hooks.reload(config: config, logger: logger)
         let monitor = Monitor(runtime: runtime)
         let reload = Task {
             for await _ in await UnixSignalsSequence(trapping: .sighup) {
-                reloadConfiguration(path: path, runtime: runtime, sink: sink)
+                await reloadConfiguration(path: path, runtime: runtime, sink: sink)
             }
         }
         defer { reload.cancel() }
@@ -87,8 +89,10 @@ public enum Daemon {
     }
 
     /// SIGHUP: re-reads the configuration; a configuration with errors is refused and the running one kept
-    /// (logged with every problem). `node_id` cannot change. The log file is reopened either way.
-    static func reloadConfiguration(path: String, runtime: DaemonRuntime, sink: ConsoleLogHandler.Sink) {
+    /// (logged with every problem). `node_id` cannot change. The log file is reopened either way. Lua hook
+    /// scripts are reloaded with the configuration; a script whose new version does not load keeps its
+    /// previous version (logged with the reason).
+    static func reloadConfiguration(path: String, runtime: DaemonRuntime, sink: ConsoleLogHandler.Sink) async {
         sink.reopen()
         let logger = runtime.logger
         logger.notice("received SIGHUP: reloading configuration \"\(path)\"")
@@ -101,6 +105,7 @@ public enum Daemon {
             for warning in fresh.warnings { logger.warning("\(warning)") }
             runtime.replaceConfig(fresh)
             logger.notice("configuration reloaded")
+            await runtime.hooks.reload(config: fresh, logger: logger)
             runtime.event(.daemonReload, details: "configuration reloaded from \"\(path)\"", on: nil)
         } catch {
             logger.error("configuration not reloaded, keeping the running configuration: \(error.keelError.message)")

@@ -16,11 +16,15 @@ public final class DaemonRuntime: @unchecked Sendable {
     /// Monotonic clock origin: `now` is seconds since keeld started.
     private let origin = ContinuousClock.now
     public private(set) var notifications: NotificationQueue!
+    /// keeld's hooks (shell and Lua; the process's one Lua VM). Events a Lua hook records with `keel.event`
+    /// are notified through `notifications`.
+    public let hooks = HookRunner()
 
     public init(config: KeelConfig, logger: Logger) {
         self.currentConfig = config
         self.logger = logger
         notifications = NotificationQueue(logger: logger) { [unowned self] in EventWriter(context: self.opsContext()) }
+        hooks.setNotifier { [weak self] record, primary in self?.notifications.enqueue(record, primary: primary) }
     }
 
     /// The configuration in force.
@@ -37,7 +41,7 @@ public final class DaemonRuntime: @unchecked Sendable {
 
     /// An operation context for in-process operations (promote, follow) and events.
     public func opsContext() -> OpsContext {
-        OpsContext(config: config, logger: logger)
+        OpsContext(config: config, logger: logger, hooks: hooks)
     }
 
     /// Connects to `conninfo` quietly; `nil` when it fails.

@@ -84,13 +84,17 @@ struct PrimaryMonitor {
                 runtime.logger.notice("\(details)")
                 runtime.event(name, details: details, on: local, primary: nodes.first { $0.nodeID == nodeID })
             case .runDisconnectCommand(let details):
-                let command = config.string("child_nodes_disconnect_command")
                 runtime.logger.warning("\(details)")
-                guard !command.isEmpty else { continue }
-                let expanded = Placeholders.expand(command, ["p": String(config.nodeID)])
-                let result = try? await ProcessRunner.shell(expanded, timeout: 60)
-                runtime.event(.childNodesDisconnectCommand, success: result?.succeeded ?? false,
-                              details: "\(details); child_nodes_disconnect_command exited with \(result?.status ?? -1)", on: local)
+                let hook = Hook(.childNodesDisconnect, in: config)
+                guard hook != .none else { continue }
+                let outcome = await runtime.hooks.run(.childNodesDisconnect, hook: hook, context: runtime.opsContext(),
+                                                      luaContext: HookContext.childNodesDisconnect(config: config, details: details),
+                                                      shellTimeout: 60)
+                let result = switch outcome.kind {
+                case .shell: "child_nodes_disconnect_command exited with \(outcome.status ?? -1)"
+                default: outcome.succeeded ? "child_nodes_disconnect_command (\(hook)) succeeded" : (outcome.reason ?? "failed")
+                }
+                runtime.event(.childNodesDisconnectCommand, success: outcome.succeeded, details: "\(details); \(result)", on: local)
             }
         }
     }

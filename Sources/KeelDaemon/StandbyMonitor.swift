@@ -24,6 +24,8 @@ final class StandbyMonitor {
     private var paused = false
     private var nextStatusLog: Double
     private var savedPrimaryConninfo: String?
+    /// The most advanced WAL position among the reachable nodes of the last election (for the validation hook).
+    private var electionReferenceLSN: LSN?
 
     init(runtime: DaemonRuntime, heartbeat: Heartbeat, local: Connection) {
         self.runtime = runtime
@@ -156,6 +158,7 @@ final class StandbyMonitor {
         let mine = NodeProbe.probe(me, among: nodes)
         let view = { (p: NodeProbe) in p.peerView(lostPrimaryID: lost.nodeID, probes: all) }
         let term = ((try? store.votingTerm()) ?? nil) ?? 1
+        electionReferenceLSN = ([mine] + all).filter { $0.reachable && $0.node.type != .witness }.compactMap(\.lastReceivedLSN).max()
         return ElectionInput(now: now, me: view(mine), lostPrimary: view(all.first { $0.node.nodeID == lost.nodeID } ?? NodeProbe(node: lost, reachable: false)),
                              peers: all.filter { $0.node.nodeID != lost.nodeID }.map(view), term: term)
     }
@@ -255,40 +258,46 @@ final class StandbyMonitor {
         "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
     }
 
-    /// `failover_validation_command` with `%n %a %v %u %t`: exit 0 allows the promotion.
+    /// `failover_validation_command`: the shell form with `%n %a %v %u %t` (exit 0 allows the promotion),
+    /// or a Lua function given the validation table (`true` allows; `false, "reason"`, an error or a
+    /// timeout vetoes).
     private func runValidation(_ context: ValidationContext) async -> (Bool, String?) {
-        let command = runtime.config.failoverValidationCommand
-        let expanded = Placeholders.expand(command, [
-            "n": String(context.nodeID), "a": context.nodeName ?? runtime.config.nodeName,
-            "v": String(context.visible), "u": String(context.sharedUpstream), "t": String(context.total),
-        ])
-        runtime.logger.info("executing failover_validation_command: \(expanded)")
-        do {
-            let result = try await ProcessRunner.shell(expanded, timeout: 60)
-            if result.succeeded { return (true, nil) }
-            let output = (result.stderr + result.stdout).trimmingCharacters(in: .whitespacesAndNewlines)
-            return (false, "failover_validation_command exited with status \(result.status)" + (output.isEmpty ? "" : ": \(output)"))
-        } catch {
-            return (false, "failover_validation_command could not run: \(error)")
-        }
+        let outcome = await runtime.hooks.run(.failoverValidation, context: runtime.opsContext(),
+                                              luaContext: HookContext.validation(context, referenceLSN: electionReferenceLSN),
+                                              shellTimeout: 60)
+        return outcome.succeeded ? (true, nil) : (false, outcome.reason ?? "failover_validation_command refused")
     }
 
-    /// `promote_command`, or Keel's own promote (`pg_promote()` and the metadata) when it is empty.
+    /// `promote_command`, or Keel's own promote (`pg_promote()` and the metadata) when it is empty. A Lua
+    /// `promote_command` returns `true` (or `false, "reason"`); Keel then waits for the server to leave
+    /// recovery and records the promotion itself (`RoleBookkeeping.promoted`).
     private func promote(term: Int) async -> (Bool, String) {
         let config = runtime.config
         let started = runtime.now
-        if config.promoteCommand.isEmpty {
+        let hook = Hook(.promote, in: config)
+        switch hook {
+        case .none:
             do {
                 _ = try await StandbyPromote(context: runtime.opsContext()).run()
             } catch {
                 return (false, "promotion failed: \(error)")
             }
-        } else {
-            runtime.logger.info("executing promote_command: \(config.promoteCommand)")
-            let result = try? await ProcessRunner.shell(config.promoteCommand, timeout: Double(config.int("promote_check_timeout")) + 30)
-            guard result?.succeeded == true else {
-                return (false, "promote_command exited with status \(result?.status ?? -1): \((result?.stderr ?? "").trimmingCharacters(in: .whitespacesAndNewlines))")
+        case .shell:
+            let outcome = await runtime.hooks.run(.promote, hook: hook, context: runtime.opsContext(), luaContext: [:],
+                                                  shellTimeout: Double(config.int("promote_check_timeout")) + 30)
+            guard outcome.succeeded else { return (false, outcome.reason ?? "promote_command failed") }
+        case .lua:
+            let former = records().upstream
+            let timeout = Double(config.int("promote_check_timeout"))
+            let outcome = await runtime.hooks.run(.promote, hook: hook, context: runtime.opsContext(),
+                                                  luaContext: HookContext.promote(config: config, formerPrimaryID: former?.nodeID, term: term),
+                                                  shellTimeout: timeout, luaBudget: timeout)
+            guard outcome.succeeded else { return (false, outcome.reason ?? "promote_command failed") }
+            guard let primary = await RoleBookkeeping.waitForPromotion(runtime: runtime, timeout: timeout) else {
+                return (false, "\(hook) succeeded but the server is still in recovery after \(Int(timeout)) s (promote_check_timeout)")
             }
+            local = primary
+            RoleBookkeeping.promoted(runtime: runtime, on: primary, formerPrimary: former)
         }
         guard (try? ServerInfo.read(local))?.isInRecovery == false else {
             return (false, "the server is still in recovery after the promotion")
@@ -296,22 +305,34 @@ final class StandbyMonitor {
         return (true, "promoted in \(Int((runtime.now - started) * 1000)) ms")
     }
 
-    /// `follow_command` with `%n` = the new primary, or Keel's own follow when it is empty.
+    /// `follow_command` with `%n` = the new primary, or Keel's own follow when it is empty. A Lua
+    /// `follow_command` gets the follow table and returns `true` (or `false, "reason"`); Keel then records
+    /// the new upstream on the primary (`RoleBookkeeping.followed`).
     private func follow(_ primaryID: Int) async -> (Bool, String) {
         let config = runtime.config
-        if config.followCommand.isEmpty {
+        let hook = Hook(.follow, in: config)
+        switch hook {
+        case .none:
             do {
                 _ = try await StandbyFollow(context: runtime.opsContext(), options: .init(upstreamNodeID: primaryID)).run()
                 return (true, "following node \(primaryID)")
             } catch {
                 return (false, "follow failed: \(error)")
             }
-        }
-        let expanded = Placeholders.expand(config.followCommand, ["n": String(primaryID)])
-        runtime.logger.info("executing follow_command: \(expanded)")
-        let result = try? await ProcessRunner.shell(expanded, timeout: Double(config.int("standby_follow_timeout")) + 60)
-        guard result?.succeeded == true else {
-            return (false, "follow_command exited with status \(result?.status ?? -1): \((result?.stderr ?? "").trimmingCharacters(in: .whitespacesAndNewlines))")
+        case .shell:
+            let outcome = await runtime.hooks.run(.follow, hook: hook, context: runtime.opsContext(),
+                                                  luaContext: ["upstream_id": .integer(Int64(primaryID))],
+                                                  shellTimeout: Double(config.int("standby_follow_timeout")) + 60)
+            guard outcome.succeeded else { return (false, outcome.reason ?? "follow_command failed") }
+        case .lua:
+            let target = record(primaryID)
+            let timeout = Double(config.int("standby_follow_timeout"))
+            let context = HookContext.follow(config: config, upstreamID: primaryID, upstream: target,
+                                             formerUpstreamID: records().me?.upstreamNodeID)
+            let outcome = await runtime.hooks.run(.follow, hook: hook, context: runtime.opsContext(), luaContext: context,
+                                                  shellTimeout: timeout, luaBudget: timeout)
+            guard outcome.succeeded else { return (false, outcome.reason ?? "follow_command failed") }
+            RoleBookkeeping.followed(runtime: runtime, upstream: target, upstreamID: primaryID)
         }
         return (true, "following node \(primaryID)")
     }

@@ -64,9 +64,14 @@ public struct OpsContext: Sendable {
     public var remote: RemoteNodeOptions
     /// Prints one block of results (a table, CSV rows, JSON) to standard output.
     public var output: @Sendable (String) -> Void
+    /// Runs the hooks (shell and Lua); the process's one runner (`HookRunner.shared` in `keel`, keeld's own).
+    public var hooks: HookRunner
 
+    /// A context for the node configured in `config`; `hooks` defaults to the process's shared runner.
     public init(config: KeelConfig, logger: Logger, dryRun: Bool = false, force: Bool = false, format: OutputFormat = .text,
-                remote: RemoteNodeOptions = RemoteNodeOptions(), output: @escaping @Sendable (String) -> Void = { print($0) }) {
+                remote: RemoteNodeOptions = RemoteNodeOptions(), hooks: HookRunner = .shared,
+                output: @escaping @Sendable (String) -> Void = { print($0) }) {
+        self.hooks = hooks
         self.config = config
         self.logger = logger
         self.dryRun = dryRun

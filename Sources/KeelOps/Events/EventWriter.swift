@@ -25,32 +25,42 @@ public struct EventWriter {
     /// (logged), returns the event with this host's clock as timestamp.
     public func write(_ event: EventName, successful: Bool = true, details: String, on connection: Connection?,
                       nodeID: Int? = nil) -> EventRecord {
+        write(named: event.rawValue, successful: successful, details: details, on: connection, nodeID: nodeID)
+    }
+
+    /// `write` for any event name (`keel.event` from a Lua hook).
+    public func write(named event: String, successful: Bool = true, details: String, on connection: Connection?,
+                      nodeID: Int? = nil) -> EventRecord {
         let id = nodeID ?? context.config.nodeID
         if let connection {
             do {
-                return try MetadataStore(connection: connection).recordEvent(nodeID: id, event: event, successful: successful, details: details)
+                return try MetadataStore(connection: connection).recordEvent(nodeID: id, named: event, successful: successful, details: details)
             } catch {
-                context.logger.warning("unable to record event \"\(event.rawValue)\": \(error)")
+                context.logger.warning("unable to record event \"\(event)\": \(error)")
             }
         }
-        return EventRecord(nodeID: id, event: event.rawValue, successful: successful, timestamp: Self.timestamp(), details: details)
+        return EventRecord(nodeID: id, event: event, successful: successful, timestamp: Self.timestamp(), details: details)
     }
 
-    /// Runs `event_notification_command` for `record` when configured and not filtered out.
+    /// Runs `event_notification_command` for `record` when configured and not filtered out: the shell form
+    /// with `%n %e %s %t %d %p %c %a`, or the Lua form with the event table (`HookContext.event`). A failure
+    /// is logged, never returned.
     public func notify(_ record: EventRecord, primary: NodeRecord?) async {
-        let command = context.config.eventNotificationCommand
-        guard !command.isEmpty, EventRecord.passes(record.event, filter: context.config.eventNotifications) else { return }
-        let values = record.placeholderValues(primaryID: primary?.nodeID, primaryConninfo: primary?.conninfo, primaryName: primary?.nodeName)
-        let expanded = Placeholders.expand(command, values)
-        context.logger.debug("executing event notification command: \(expanded)")
-        do {
-            let result = try await ProcessRunner.shell(expanded, timeout: 60)
-            if !result.succeeded {
-                context.logger.warning("event notification command exited with status \(result.status)",
-                                       metadata: result.stderr.isEmpty ? nil : ["detail": "\(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))"])
-            }
-        } catch {
-            context.logger.warning("unable to run event notification command: \(error)")
+        let hook = Hook(.eventNotification, in: context.config)
+        guard hook != .none, EventRecord.passes(record.event, filter: context.config.eventNotifications) else { return }
+        let outcome = await context.hooks.run(.eventNotification, hook: hook, context: context,
+                                              luaContext: HookContext.event(record, primary: primary, config: context.config),
+                                              shellTimeout: 60)
+        guard !outcome.succeeded else { return }
+        switch outcome.kind {
+        case .shell where outcome.status != nil:
+            let stderr = outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            context.logger.warning("event notification command exited with status \(outcome.status!)",
+                                   metadata: stderr.isEmpty ? nil : ["detail": "\(stderr)"])
+        case .shell:
+            context.logger.warning("unable to run event notification command: \(outcome.reason ?? "?")")
+        default:
+            context.logger.warning("event notification hook failed for event \"\(record.event)\": \(outcome.reason ?? "?")")
         }
     }
 

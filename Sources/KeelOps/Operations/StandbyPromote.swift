@@ -119,6 +119,14 @@ public struct StandbyPromote {
                 throw KeelError(.promotionFailed, "unable to promote \(me): pg_promote() returned false",
                                 hint: "check the PostgreSQL log of this node")
             }
+        } else if case .lua = Hook(.service("promote"), in: config) {
+            let outcome = await context.hooks.run(.service("promote"), context: context,
+                                                  luaContext: HookContext.service(config: config, action: "promote"),
+                                                  shellTimeout: Double(timeout), luaBudget: Double(timeout))
+            guard outcome.succeeded else {
+                throw KeelError(.promotionFailed, "service_promote_command failed", detail: outcome.reason,
+                                hint: "hook: \(promoteCommand)")
+            }
         } else {
             log.info("executing: \(promoteCommand)")
             let result = try await ProcessRunner.shell(promoteCommand, timeout: Double(timeout))

@@ -36,9 +36,20 @@ public struct LocalService {
         return Placeholders.shellQuote(pgCtl) + (extra.isEmpty ? "" : " " + extra) + " " + quoted
     }
 
-    /// Runs `action` through `/bin/sh -c` (up to `timeout` seconds). Throws `KeelError` with `failure` as exit
-    /// status and the command's output when it fails.
+    /// Runs `action` through `/bin/sh -c` (up to `timeout` seconds), or the Lua function a `lua:` value of
+    /// `service_<action>_command` names (it returns `true`, or `false, "reason"`). Throws `KeelError` with
+    /// `failure` as exit status and the command's output (or the Lua reason) when it fails.
     public func run(_ action: String, timeout: Double = 120, failure: ExitStatus) async throws {
+        let point = HookPoint.service(action)
+        if case .lua = Hook(point, in: context.config) {
+            let outcome = await context.hooks.run(point, context: context, luaContext: HookContext.service(config: context.config, action: action),
+                                                  shellTimeout: timeout, luaBudget: timeout)
+            guard outcome.succeeded else {
+                throw KeelError(failure, "unable to \(action) the local PostgreSQL server", detail: outcome.reason,
+                                hint: "hook: \(outcome.command)")
+            }
+            return
+        }
         let command = try commandLine(action)
         if action == "restart" || action == "start", context.config.string("service_\(action)_command").isEmpty {
             try? FileManager.default.createDirectory(atPath: context.config.dataDirectory + "/log", withIntermediateDirectories: true)

@@ -78,11 +78,17 @@ public struct MetadataStore {
     /// `details` must not contain a password (mask conninfo strings first).
     @discardableResult
     public func recordEvent(nodeID: Int, event: EventName, successful: Bool, details: String) throws(PostgresError) -> EventRecord {
+        try recordEvent(nodeID: nodeID, named: event.rawValue, successful: successful, details: details)
+    }
+
+    /// `recordEvent` for any event name, e.g. one a Lua hook records with `keel.event(name, ok, details)`.
+    @discardableResult
+    public func recordEvent(nodeID: Int, named event: String, successful: Bool, details: String) throws(PostgresError) -> EventRecord {
         let row = try connection.queryRow("""
             INSERT INTO repmgr.events (node_id, event, successful, details) VALUES ($1, $2, $3, $4)
             RETURNING pg_catalog.to_char(event_timestamp, 'YYYY-MM-DD HH24:MI:SSOF') AS ts
-            """, [nodeID, event.rawValue, successful, details])
-        return EventRecord(nodeID: nodeID, event: event.rawValue, successful: successful,
+            """, [nodeID, event, successful, details])
+        return EventRecord(nodeID: nodeID, event: event, successful: successful,
                            timestamp: row?.string("ts") ?? "", details: details)
     }
 

@@ -1,0 +1,125 @@
+/* Calls from Lua into Swift, the message handler, the text-only `load` and the library set.
+   Copied behaviour: HAProxy hlua.c (errors raised only from C: WILL_LJMP), redis script_lua.c
+   (luaLoadLibraries: a fixed list of libraries, no package/debug) and its error tables
+   {err=, source=, line=} (luaExtractErrorInformation). */
+#include "CLuaShim.h"
+
+int keel_lua_check_deadline(lua_State *L);
+
+static int keel_lua_trampoline(lua_State *L) {
+    keel_lua_host *h = keel_lua_host_of(L);
+    int fn = (int)lua_tointeger(L, lua_upvalueindex(1));
+    int enforce = h->enforce;
+    h->enforce = 0;   /* Swift pushes results: an allocation must not raise inside a Swift frame */
+    int n = h->dispatch(L, h->context, fn);
+    h->enforce = enforce;
+    if (n == KEEL_LUA_RAISE) {
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            luaL_where(L, 1);
+            lua_insert(L, -2);
+            lua_concat(L, 2);
+        }
+        return lua_error(L);
+    }
+    if (enforce && h->limit && h->used > h->limit) {
+        h->refused = 1;
+        lua_settop(L, 0);
+        return luaL_error(L, "not enough memory (lua_memory_limit of %d MB reached)", (int)(h->limit >> 20));
+    }
+    if (enforce) keel_lua_check_deadline(L);
+    return n;
+}
+
+void keel_lua_push_host_function(lua_State *L, int fn) {
+    lua_pushinteger(L, fn);
+    lua_pushcclosure(L, keel_lua_trampoline, 1);
+}
+
+int keel_lua_msgh(lua_State *L) {
+    const char *message;
+    if (lua_type(L, 1) == LUA_TSTRING) {
+        message = lua_tostring(L, 1);
+    } else if (luaL_callmeta(L, 1, "__tostring") && lua_type(L, -1) == LUA_TSTRING) {
+        message = lua_tostring(L, -1);
+    } else {
+        message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    lua_createtable(L, 0, 4);
+    int t = lua_gettop(L);
+    lua_pushstring(L, message);
+    lua_setfield(L, t, "message");
+    lua_Debug ar;
+    for (int level = 1; lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
+            lua_pushstring(L, ar.short_src);
+            lua_setfield(L, t, "source");
+            lua_pushinteger(L, ar.currentline);
+            lua_setfield(L, t, "line");
+            break;
+        }
+    }
+    luaL_traceback(L, L, NULL, 1);
+    lua_setfield(L, t, "traceback");
+    lua_settop(L, t);
+    return 1;
+}
+
+void keel_lua_push_msgh(lua_State *L) { lua_pushcfunction(L, keel_lua_msgh); }
+
+/* load(chunk [, chunkname [, mode [, env]]]) with mode "t" and an empty env by default. */
+static int keel_lua_safe_load(lua_State *L) {
+    lua_settop(L, 4);
+    lua_pushliteral(L, "t");
+    lua_replace(L, 3);
+    if (lua_isnil(L, 4)) {
+        lua_newtable(L);
+        lua_replace(L, 4);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, 4, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+void keel_lua_install_safe_load(lua_State *L, int index) {
+    index = lua_absindex(L, index);
+    lua_getfield(L, index, "load");
+    lua_pushcclosure(L, keel_lua_safe_load, 1);
+    lua_setfield(L, index, "load");
+}
+
+/* coroutine.resume(co, ...) that re-raises the budget error in the resuming thread: resume catches errors
+   like pcall, and the hook's per-line re-arming applies to the coroutine's thread only. */
+static int keel_lua_safe_resume(lua_State *L) {
+    int n = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, n, LUA_MULTRET);
+    if (keel_lua_host_of(L)->expired) keel_lua_check_deadline(L);
+    return lua_gettop(L);
+}
+
+void keel_lua_install_safe_resume(lua_State *L, int index) {
+    index = lua_absindex(L, index);
+    lua_getfield(L, index, "resume");
+    lua_pushcclosure(L, keel_lua_safe_resume, 1);
+    lua_setfield(L, index, "resume");
+}
+
+void keel_lua_open_allowed_libs(lua_State *L) {
+    static const luaL_Reg libs[] = {
+        {LUA_GNAME, luaopen_base},
+        {LUA_STRLIBNAME, luaopen_string},
+        {LUA_COLIBNAME, luaopen_coroutine},
+        {LUA_TABLIBNAME, luaopen_table},
+        {LUA_MATHLIBNAME, luaopen_math},
+        {LUA_UTF8LIBNAME, luaopen_utf8},
+        {LUA_OSLIBNAME, luaopen_os},
+        {LUA_IOLIBNAME, luaopen_io},
+        {NULL, NULL},
+    };
+    for (const luaL_Reg *lib = libs; lib->func; lib++) {
+        luaL_requiref(L, lib->name, lib->func, 1);
+        lua_pop(L, 1);
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import Testing
+import KeelTesting
+
+/// Lua hooks on real PostgreSQL 15 with running keeld daemons, using the sample hooks of `hooks/` (copied into
+/// the workspace, with their settings changed by substitution where a scenario needs it), and `keel hook test`.
+@Suite("Lua hooks on real PostgreSQL", .serialized)
+struct LuaHookTests {
+    /// The text of the sample hook `hooks/<name>`.
+    static func sample(_ name: String) throws -> String {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        return try String(contentsOfFile: root.appendingPathComponent("hooks/\(name)").path, encoding: .utf8)
+    }
+
+    /// Copies sample `name` to `<workspace>/hooks/name`, replacing each key of `changes` by its value.
+    @discardableResult
+    static func install(_ name: String, in c: FailoverCluster, _ changes: [String: String] = [:]) throws -> String {
+        var text = try sample(name)
+        for (from, to) in changes {
+            #expect(text.contains(from), "sample \(name) has no \"\(from)\"")
+            text = text.replacingOccurrences(of: from, with: to)
+        }
+        return try c.f.workspace.writeFile("hooks/\(name)", text, mode: 0o644)
+    }
+
+    static func occurrences(_ needle: String, in text: String) -> Int { text.components(separatedBy: needle).count - 1 }
+
+    @Test("a Lua validation hook vetoes a failover; after its script is fixed and reloaded by SIGHUP it allows it")
+    func validationVetoThenAllow() throws {
+        let c = try FailoverCluster("luaveto", standbys: 1, witness: true,
+                                    extra: ["node2": "failover_validation_command='lua:hooks/failover_validation.lua#validate'"])
+        let hook = try Self.install("failover_validation.lua", in: c, ["local MIN_VISIBLE = 2": "local MIN_VISIBLE = 9"])
+        try c.startDaemons()
+        try waitFor("hook script loaded at start") { c.log("node2").contains("hook script \"\(hook)\" loaded") }
+        try c.server("node1").kill()
+        try waitFor("the Lua hook vetoes", timeout: 60) {
+            c.log("node2").contains("vetoed the promotion of this node \"node2\" (ID: 2): lua:\(hook)#validate returned false: only")
+        }
+        #expect(!c.isPrimary("node2"))
+        #expect(c.log("node2").contains("(at least 9 required)"))
+        try Self.install("failover_validation.lua", in: c, ["local MIN_VISIBLE = 2": "local MIN_VISIBLE = 1"])
+        c.daemons["node2"]?.signal(SIGHUP)
+        #expect(try c.waitForNewPrimary(among: ["node2"]) == "node2")
+        #expect(c.log("node2").contains("allowing the promotion of node \"node2\" (ID: 2)"))
+    }
+
+    @Test("Lua promote and follow hooks fail over the cluster, Keel records it, and a Lua event hook sees the events with their node IDs")
+    func promoteFollowNotify() throws {
+        let c = try FailoverCluster("luapromote", standbys: 2, witness: true, common: """
+            promote_command='lua:hooks/promote.lua#promote'
+            follow_command='lua:hooks/follow.lua#follow'
+            event_notification_command='lua:hooks/notify.lua'
+            """)
+        let events = try c.f.workspace.writeFile("events.jsonl", "", mode: 0o644)
+        try Self.install("promote.lua", in: c)
+        try Self.install("follow.lua", in: c)
+        try Self.install("notify.lua", in: c, ["/var/log/keel/events.jsonl": events])
+        let termBefore = Int(c.query("node1", "SELECT term FROM repmgr.voting_term")) ?? 0
+        try c.startDaemons()
+        try c.server("node1").psql("CREATE TABLE t (id int); INSERT INTO t VALUES (1)")
+        try waitFor("row replicated") { c.query("node3", "SELECT count(*) FROM t") == "1" }
+
+        try c.server("node1").kill()
+        #expect(try c.waitForNewPrimary(among: ["node2", "node3"]) == "node2")
+        try c.waitForStreaming("node3", from: "node2")
+        try c.server("node2").psql("INSERT INTO t VALUES (2)")
+        try waitFor("write on the new primary reaches node3") { c.query("node3", "SELECT count(*) FROM t") == "2" }
+        #expect(c.log("node2").contains("promoting node \"node2\" (ID: 2)"))
+        #expect(c.log("node3").contains("primary_conninfo now points to node \"node2\" (ID: 2)"))
+
+        // Keel's bookkeeping after the hooks.
+        try waitFor("metadata updated") {
+            c.query("node2", "SELECT node_id || ':' || type || ':' || active || ':' || coalesce(upstream_node_id::text, '-') FROM repmgr.nodes WHERE node_id IN (1, 2, 3) ORDER BY 1")
+                == "1:primary:false:-\n2:primary:true:-\n3:standby:true:2"
+        }
+        #expect(Int(c.query("node2", "SELECT term FROM repmgr.voting_term")) == termBefore + 1)
+        try waitFor("events recorded with their node IDs") {
+            c.query("node2", """
+                SELECT count(DISTINCT (node_id, event)) FROM repmgr.events
+                 WHERE (node_id, event) IN ((2, 'standby_promote'), (2, 'repmgrd_failover_promote'),
+                                            (3, 'standby_follow'), (3, 'repmgrd_failover_follow'))
+                """) == "4"
+        }
+        // The Lua event hook, run by keeld off its monitoring loop, received the failover events.
+        try waitFor("event hook wrote the failover events", timeout: 30) {
+            let text = (try? String(contentsOfFile: events, encoding: .utf8)) ?? ""
+            return text.contains("\"event\":\"repmgrd_failover_promote\"") && text.contains("\"event\":\"repmgrd_failover_follow\"")
+        }
+        let lines = try String(contentsOfFile: events, encoding: .utf8).split(separator: "\n").map(String.init)
+        let promote = try #require(lines.first { $0.contains("\"event\":\"repmgrd_failover_promote\"") })
+        #expect(promote.contains("\"node_id\":2,"), "\(promote)")
+        #expect(promote.contains("\"node_name\":\"node2\""), "\(promote)")
+        #expect(promote.contains("\"success\":true"), "\(promote)")
+        let follow = try #require(lines.first { $0.contains("\"event\":\"repmgrd_failover_follow\"") && $0.contains("\"node_id\":3,") })
+        #expect(follow.contains("\"primary_id\":2,"), "\(follow)")
+        #expect(!lines.joined().contains("password="), "no conninfo in clear")
+    }
+
+    @Test("a hook stuck in a loop is cut at its budget (pcall cannot save it) and keeld goes on monitoring")
+    func stuckHook() throws {
+        let c = try FailoverCluster("luastuck", standbys: 1, witness: true, extra: ["node2": """
+            failover_validation_command='lua:hooks/stuck.lua#validate'
+            lua_hook_timeout=1
+            """])
+        try c.f.workspace.writeFile("hooks/stuck.lua", """
+            function validate(ctx)
+              pcall(function() while true do end end)
+              return true
+            end
+            """, mode: 0o644)
+        try c.startDaemons()
+        try c.server("node1").kill()
+        try waitFor("two election rounds cut at the budget", timeout: 60) {
+            Self.occurrences("time budget of 1000 ms exceeded (lua_hook_timeout)", in: c.log("node2")) >= 2
+        }
+        #expect(c.log("node2").contains("failover_validation_command (lua:"))
+        #expect(!c.isPrimary("node2"))
+        #expect(c.daemons["node2"]?.isRunning == true)
+        try c.server("node1").start()
+        try waitFor("keeld sees the primary again", timeout: 60) { c.log("node2").contains("reconnected to upstream") }
+        #expect(c.daemons["node2"]?.isRunning == true)
+        #expect(!c.isPrimary("node2"))
+    }
+
+    @Test("keel hook test runs each sample hook and reports what it returned, its time and its log")
+    func hookTest() throws {
+        let c = try FailoverCluster("hooktest", standbys: 1, witness: false)
+        let events = try c.f.workspace.writeFile("hooktest-events.jsonl", "", mode: 0o644)
+        for name in ["failover_validation.lua", "promote.lua", "follow.lua"] { try Self.install(name, in: c) }
+        try Self.install("notify.lua", in: c, ["/var/log/keel/events.jsonl": events])
+        let base = try String(contentsOfFile: c.f.config("node2"), encoding: .utf8)
+        let config = try c.f.workspace.writeFile("hooktest.conf", base + """
+            failover_validation_command='lua:hooks/failover_validation.lua#validate'
+            promote_command='lua:hooks/promote.lua#promote'
+            follow_command='lua:hooks/follow.lua#follow'
+            event_notification_command='lua:hooks/notify.lua'
+            child_nodes_disconnect_command='echo children of %p gone'
+
+            """)
+        let allowed = try c.f.keel("-f", config, "hook", "test", "failover_validation_command")
+        #expect(allowed.status == 0, "\(allowed.combinedOutput)")
+        #expect(allowed.stdout.contains("returned: true"))
+        #expect(allowed.stdout.contains("verdict:  allowed"))
+        #expect(allowed.stdout.contains("INFO: allowing the promotion of node \"node2\" (ID: 2)"))
+        #expect(allowed.stdout.contains(" in the VM; script loaded in "))
+
+        try c.f.workspace.writeFile("veto.json", #"{"node_id": 2, "node_name": "node2", "visible": 1, "total": 3, "term": 5, "candidates": []}"#, mode: 0o644)
+        let vetoed = try c.f.keel("-f", config, "hook", "test", "failover_validation_command", "--context", c.f.workspace.path + "/veto.json")
+        #expect(vetoed.status == 1)
+        #expect(vetoed.stdout.contains("verdict:  vetoed: lua:"), "\(vetoed.stdout)")
+        #expect(vetoed.stdout.contains("returned false: only 1 of 3 nodes visible"))
+
+        let notified = try c.f.keel("-f", config, "hook", "test", "event_notification_command", "--json")
+        #expect(notified.status == 0, "\(notified.combinedOutput)")
+        #expect(notified.stdout.contains("\"succeeded\":true"))
+        #expect(try String(contentsOfFile: events, encoding: .utf8).contains("\"event\":\"keel_hook_test\""))
+
+        let follow = try c.f.keel("-f", config, "hook", "test", "follow_command", "--dry-run")
+        #expect(follow.status == 0, "\(follow.combinedOutput)")
+        #expect(follow.stdout.contains("verdict:  succeeded"))
+        #expect(follow.stderr.contains("dry run: would execute"), "ALTER SYSTEM only logged")
+
+        // promote.lua's pre-check refuses while the primary runs; with it stopped, --dry-run goes as far as pg_promote().
+        let refused = try c.f.keel("-f", config, "hook", "test", "promote_command", "--dry-run")
+        #expect(refused.status == 1)
+        #expect(refused.stdout.contains("returned false: node \"node1\" (ID: 1) is running as a primary"), "\(refused.stdout)")
+        try c.server("node1").stop(mode: "fast")
+        let promote = try c.f.keel("-f", config, "hook", "test", "promote_command", "--dry-run")
+        #expect(promote.status == 0, "\(promote.combinedOutput)")
+        #expect(promote.stdout.contains("INFO: promoting node \"node2\" (ID: 2)"))
+        #expect(promote.stderr.contains("dry run: would execute"))
+        #expect(!c.isPrimary("node2"), "--dry-run does not promote")
+
+        let shell = try c.f.keel("-f", config, "hook", "test", "child_nodes_disconnect_command")
+        #expect(shell.status == 0)
+        #expect(shell.stdout.contains("command:  echo children of '2' gone"))
+        #expect(shell.stdout.contains("stdout: children of 2 gone"))
+
+        let unknown = try c.f.keel("-f", config, "hook", "test", "no_such_command")
+        #expect(unknown.status == 1)
+        #expect(unknown.stderr.contains("is not a hook key"))
+        let unset = try c.f.keel("-f", c.f.config("node2"), "hook", "test", "follow_command")
+        #expect(unset.status == 1)
+    }
+}
