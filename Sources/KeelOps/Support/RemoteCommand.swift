@@ -73,7 +73,8 @@ public struct RemoteCommand: Sendable {
     }
 
     /// Runs `keel ARGS` for the node, waiting up to `timeout` seconds, and returns its exit status and
-    /// output. Throws `KeelError`: 12 (ERR_BAD_SSH) when ssh itself fails (status 255) or cannot be started;
+    /// output. Throws `KeelError`: 12 (ERR_BAD_SSH) when ssh itself fails (status 255), ssh or the remote keel
+    /// is not found (127), or ssh cannot be started;
     /// 13 when the local `keel` cannot be started; 1 when the node has no `config_file`.
     public func run(_ arguments: [String], timeout: Double) async throws -> CommandResult {
         let args = try keelArguments(arguments)
@@ -94,8 +95,9 @@ public struct RemoteCommand: Sendable {
             } catch {
                 throw KeelError(.badSSH, "unable to run ssh to host \"\(host)\"", detail: "\(error)")
             }
-            if result.status == 255 {
-                throw KeelError(.badSSH, "unable to connect to host \"\(host)\" of node \"\(node.nodeName)\" (ID: \(node.nodeID)) via SSH",
+            // 255: ssh could not connect; 127: ssh (or keel on the remote host) not found.
+            if result.status == 255 || result.status == 127 {
+                throw KeelError(.badSSH, "unable to run keel on host \"\(host)\" of node \"\(node.nodeName)\" (ID: \(node.nodeID)) via SSH (exit status \(result.status))",
                                 detail: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines),
                                 hint: "check passwordless SSH from this host as this user, and ssh_options")
             }
