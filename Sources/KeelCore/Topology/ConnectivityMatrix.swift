@@ -16,13 +16,17 @@ public struct ConnectivityMatrix: Sendable, Equatable {
             }
         }
 
+        /// `?` < `x` < `*` (crosscheck keeps the greatest).
         public static func < (a: Cell, b: Cell) -> Bool { a.rawValue < b.rawValue }
     }
 
     /// A registered node: its ID and name, in `repmgr.nodes` order.
     public struct Node: Sendable, Equatable {
+        /// `node_id`.
         public var id: Int
+        /// `node_name`.
         public var name: String
+        /// Makes a node.
         public init(id: Int, name: String) { self.id = id; self.name = name }
     }
 

@@ -6,18 +6,21 @@ public struct SwitchoverFacts: Sendable, Equatable {
     /// Seconds of replication lag on the candidate (repmgr's `get_replication_lag_seconds`: 0 when replay has
     /// caught up with what was received), `nil` when it could not be read.
     public var lagSeconds: Int?
-    /// `replication_lag_warning` and `replication_lag_critical`, seconds.
+    /// `replication_lag_warning`, seconds.
     public var lagWarning: Int
+    /// `replication_lag_critical`, seconds.
     public var lagCritical: Int
     /// WAL replay is paused on the candidate (the promotion would fail).
     public var replayPaused: Bool
-    /// Free walsenders on the candidate (`max_wal_senders` − in use) and how many the nodes that will attach
-    /// to it need (the old primary, plus the siblings with `--siblings-follow`).
+    /// Free walsenders on the candidate (`max_wal_senders` − in use).
     public var freeWalSenders: Int
+    /// Walsenders the nodes that will attach need (the old primary, plus the siblings with `--siblings-follow`).
     public var neededWalSenders: Int
-    /// `use_replication_slots`, free slots on the candidate and how many it will need.
+    /// `use_replication_slots`.
     public var useSlots: Bool
+    /// Free replication slots on the candidate (`max_replication_slots` − existing).
     public var freeSlots: Int
+    /// Slots the attaching nodes need.
     public var neededSlots: Int
     /// Siblings (`--siblings-follow`) on which `keel` could not be run, as "node \"name\" (ID: n)" labels.
     public var unreachableSiblings: [String]
@@ -48,6 +51,7 @@ public struct SwitchoverFacts: Sendable, Equatable {
 public struct SwitchoverFinding: Sendable, Equatable {
     /// Whether the finding stops the switchover.
     public enum Severity: Sendable, Equatable { case warning, refusal }
+    /// Refusal or warning.
     public var severity: Severity
     /// One line, repmgr's wording where it has one.
     public var message: String
