@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import KeelCore
 @testable import KeelPostgres
@@ -40,8 +41,15 @@ struct RemoteCommandTests {
         #expect(RemoteCommand(node: Self.node(1, host: "127.0.0.1"), config: try Self.config()).route == .local)
         #expect(RemoteCommand(node: Self.node(1, host: "localhost"), config: try Self.config()).route == .local)
         #expect(RemoteCommand(node: Self.node(1, host: "/var/run/postgresql"), config: try Self.config()).route == .local)
-        let local = RemoteCommand(node: Self.node(1, host: "127.0.0.1"), config: try Self.config("repmgr_bindir='/opt/keel/bin'"))
-        #expect(local.display(["node", "service", "--action=stop"]) == "/opt/keel/bin/keel -f '/etc/keel node1.conf' node service --action=stop")
+        // keel from repmgr_bindir when it is there, else this very binary.
+        let bindir = FileManager.default.temporaryDirectory.appendingPathComponent("keel-remote-test-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: bindir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: bindir) }
+        FileManager.default.createFile(atPath: bindir + "/keel", contents: Data("#!/bin/sh\n".utf8), attributes: [.posixPermissions: 0o755])
+        let local = RemoteCommand(node: Self.node(1, host: "127.0.0.1"), config: try Self.config("repmgr_bindir='\(bindir)'"))
+        #expect(local.display(["node", "service", "--action=stop"]) == "\(bindir)/keel -f '/etc/keel node1.conf' node service --action=stop")
+        let fallback = RemoteCommand(node: Self.node(1, host: "127.0.0.1"), config: try Self.config("repmgr_bindir='/usr/lib/postgresql/15/bin'"))
+        #expect(!fallback.keelPath.hasPrefix("/usr/lib/postgresql"))
         #expect(LocalHost.isLocal(LocalHost.hostName()))
         #expect(!LocalHost.isLoopback("192.0.2.1"))
     }

@@ -5,7 +5,7 @@ import KeelCore
 /// repmgr 5.3's `remote_command` does for switchover, `--siblings-follow` and `cluster matrix|crosscheck`:
 /// `ssh [ssh_options] [-l REMOTE_USER] HOST keel -f CONFIG ARGS…` (keel in `repmgr_bindir`, else on the
 /// remote `PATH`), or — when the node's host is this machine (`LocalHost.isLocal`) — directly as a local
-/// child process (keel in `repmgr_bindir`, else this very `keel` binary). The sandbox and the tests use the
+/// child process (keel in `repmgr_bindir` when it is there, else this very `keel` binary). The sandbox and the tests use the
 /// local path.
 public struct RemoteCommand: Sendable {
     /// How the command reaches the node.
@@ -41,8 +41,11 @@ public struct RemoteCommand: Sendable {
         let bindir = config.repmgrBindir
         switch route {
         case .local:
-            keelPath = bindir.isEmpty ? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-                                      : (bindir as NSString).appendingPathComponent("keel")
+            // repmgr_bindir often names PostgreSQL's bin directory (repmgr lives there): without keel in it,
+            // this very keel binary runs.
+            let configured = (bindir as NSString).appendingPathComponent("keel")
+            keelPath = !bindir.isEmpty && FileManager.default.isExecutableFile(atPath: configured) ? configured
+                : URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         case .ssh:
             keelPath = bindir.isEmpty ? "keel" : (bindir as NSString).appendingPathComponent("keel")
         }
