@@ -18,6 +18,8 @@ public struct PromoteResult: Sendable, Equatable {
     public var votingTerm: Int?
     /// True when nothing was done (`--dry-run`).
     public var dryRun: Bool
+    /// With `--siblings-follow`: the siblings that could not be made to follow (their node IDs).
+    public var siblingFailures: [Int] = []
 
     /// Makes a result.
     public init(nodeID: Int, timeline: Int, lsn: LSN?, elapsedSeconds: Double, formerPrimaryIDs: [Int] = [],
@@ -44,13 +46,37 @@ public struct PromoteResult: Sendable, Equatable {
 /// metadata: this node's record becomes `type = 'primary'`, `upstream_node_id = NULL`, active; every other
 /// active primary's record becomes inactive; `repmgr.voting_term.term` is incremented; event
 /// `standby_promote`. `--dry-run` runs the checks, prints what would be done and changes nothing.
-/// `--siblings-follow` is not implemented. The daemon runs this same operation in-process.
+///
+/// `--siblings-follow`: the other standbys (and the witness) attached to the former primary are made to
+/// follow this node once it is promoted (`SiblingsFollow`: remote `keel standby follow --upstream-node-id`
+/// on each); checked first: enough free walsenders and slots here for them (exit 8 unless `--force`).
+/// A sibling that does not follow is a warning, as with repmgr. Never use it inside `promote_command`:
+/// keeld's siblings follow on their own. The daemon runs this same operation in-process (without it).
 public struct StandbyPromote {
-    /// The node's configuration, logger and options (`dryRun`).
+    /// The command's own options.
+    public struct Options: Sendable, Equatable {
+        /// `--siblings-follow`.
+        public var siblingsFollow: Bool
+        /// `-R/--remote-user`: ssh user for the siblings' commands.
+        public var remoteUser: String?
+
+        /// Makes the options.
+        public init(siblingsFollow: Bool = false, remoteUser: String? = nil) {
+            self.siblingsFollow = siblingsFollow
+            self.remoteUser = remoteUser
+        }
+    }
+
+    /// The node's configuration, logger and options (`dryRun`, `force`).
     public let context: OpsContext
+    /// The command's options.
+    public let options: Options
 
     /// Makes the operation for the node configured in `context`.
-    public init(context: OpsContext) { self.context = context }
+    public init(context: OpsContext, options: Options = Options()) {
+        self.context = context
+        self.options = options
+    }
 
     /// Runs the checks and the promotion. Returns what was done. Throws `KeelError`: 6 when this node is
     /// unreachable; 8 (ERR_PROMOTION_FAIL) when it is not a standby, another primary is running, WAL replay
@@ -96,6 +122,9 @@ public struct StandbyPromote {
                             detail: "replay paused at \(paused?.lsn("replay_lsn")?.description ?? "?"); last WAL received is \(paused?.lsn("receive_lsn")?.description ?? "?")",
                             hint: "execute \"SELECT pg_catalog.pg_wal_replay_resume()\" to resume WAL replay")
         }
+        let formerPrimaryID = nodes.first { $0.type == .primary && $0.active && $0.nodeID != config.nodeID }?.nodeID ?? record.upstreamNodeID
+        let siblings = options.siblingsFollow ? SiblingsFollow.siblings(of: formerPrimaryID, excluding: config.nodeID, in: nodes) : []
+        try checkCapacity(for: siblings.filter { $0.type == .standby }.count, info: info)
         let promoteCommand = config.string("service_promote_command")
         let timeout = config.int("promote_check_timeout")
         let interval = config.int("promote_check_interval")
@@ -106,6 +135,9 @@ public struct StandbyPromote {
             log.info("would wait up to \(timeout) seconds (promote_check_timeout), checking every \(interval) seconds (promote_check_interval)")
             let former = nodes.filter { $0.type == .primary && $0.active && $0.nodeID != config.nodeID }
             log.info("would register \(me) as the primary\(former.isEmpty ? "" : ", mark " + former.map { "node \"\($0.nodeName)\" (ID: \($0.nodeID))" }.joined(separator: ", ") + " inactive") and increment the voting term")
+            for sibling in siblings {
+                log.info("would make sibling node \"\(sibling.nodeName)\" (ID: \(sibling.nodeID)) follow with: \(SiblingsFollow(context: context, remoteUser: options.remoteUser).display(sibling, newPrimary: record))")
+            }
             return PromoteResult(nodeID: config.nodeID, timeline: info.timeline, lsn: info.replayLSN, elapsedSeconds: 0, dryRun: true)
         }
 
@@ -170,8 +202,39 @@ public struct StandbyPromote {
         await EventWriter(context: context).record(.standbyPromote, details: details, on: primary)
         log.notice("STANDBY PROMOTE successful", metadata: ["detail": "\(details)"])
         log.info("new timeline \(after.timeline), current LSN \(after.lsn?.description ?? "?"), promotion took \(String(format: "%.1f", elapsed)) seconds")
-        return PromoteResult(nodeID: config.nodeID, timeline: after.timeline, lsn: after.lsn, elapsedSeconds: elapsed,
-                             formerPrimaryIDs: demoted, votingTerm: term)
+        var result = PromoteResult(nodeID: config.nodeID, timeline: after.timeline, lsn: after.lsn, elapsedSeconds: elapsed,
+                                   formerPrimaryIDs: demoted, votingTerm: term)
+        if !siblings.isEmpty {
+            let failures = await SiblingsFollow(context: context, remoteUser: options.remoteUser).run(siblings, newPrimary: record)
+            result.siblingFailures = failures.map(\.node.nodeID)
+            if failures.isEmpty {
+                log.notice("all \(siblings.count) sibling node(s) now follow the new primary")
+            } else {
+                log.warning("\(failures.count) of \(siblings.count) sibling node(s) could not be made to follow the new primary",
+                            metadata: ["hint": "run on each:\n\(failures.map { "  " + $0.command }.joined(separator: "\n"))"])
+            }
+        }
+        return result
+    }
+
+    /// `--siblings-follow`: this node must have free walsenders (and slots, with `use_replication_slots`) for
+    /// the `count` standbys that will attach to it. Throws `KeelError` 8 unless `--force` (then a warning).
+    private func checkCapacity(for count: Int, info: ServerInfo) throws {
+        guard count > 0 else { return }
+        var problems: [String] = []
+        let freeSenders = info.maxWalSenders - info.walSendersInUse
+        if freeSenders < count { problems.append("\(freeSenders) free walsenders (max_wal_senders = \(info.maxWalSenders)) for \(count) sibling(s)") }
+        let freeSlots = info.maxReplicationSlots - info.replicationSlotsInUse
+        if context.config.useReplicationSlots, freeSlots < count {
+            problems.append("\(freeSlots) free replication slots (max_replication_slots = \(info.maxReplicationSlots)) for \(count) sibling(s)")
+        }
+        guard !problems.isEmpty else { return }
+        if context.force {
+            context.logger.warning("insufficient capacity for the siblings on this node: \(problems.joined(separator: "; ")) (continuing: --force)")
+            return
+        }
+        throw KeelError(.promotionFailed, "insufficient capacity on this node for the siblings to follow it",
+                        detail: problems.joined(separator: "\n"), hint: "increase the settings, or use -F/--force")
     }
 
     /// A `Duration` in seconds.

@@ -3,10 +3,38 @@ import KeelCore
 import KeelOps
 import KeelPostgres
 
-/// `keel cluster show|event|cleanup`.
+/// `keel cluster show|matrix|crosscheck|event|cleanup`.
 struct Cluster: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Cluster-wide listings and maintenance.",
-                                                    subcommands: [Show.self, Event.self, Cleanup.self])
+                                                    subcommands: [Show.self, Matrix.self, Crosscheck.self, Event.self, Cleanup.self])
+
+    struct Matrix: KeelCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Connectivity matrix: each node runs \"cluster show --csv\" (over ssh, or locally on this host).",
+            discussion: "* connected, x failed, ? unknown. Exit 25 when a node cannot reach another, else 12 when a node's view could not be obtained.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var remote: RemoteUserOption
+
+        func execute() async throws {
+            try await perform {
+                try await ClusterMatrix(context: try global.makeContext(), crosscheck: false, remoteUser: remote.remoteUser).run().rawValue
+            }
+        }
+    }
+
+    struct Crosscheck: KeelCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Every node's connectivity matrix, merged (each node runs \"cluster matrix --csv\").",
+            discussion: "Exit codes as cluster matrix.")
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var remote: RemoteUserOption
+
+        func execute() async throws {
+            try await perform {
+                try await ClusterMatrix(context: try global.makeContext(), crosscheck: true, remoteUser: remote.remoteUser).run().rawValue
+            }
+        }
+    }
 
     struct Show: KeelCommand {
         static let configuration = CommandConfiguration(abstract: "Every node with role, status, upstream, location, priority, timeline.")

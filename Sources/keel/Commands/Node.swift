@@ -2,17 +2,73 @@ import ArgumentParser
 import KeelCore
 import KeelOps
 
-/// `keel node status|check`.
+/// `keel node status|check|rejoin|service`.
 struct Node: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Status and health checks of this node.",
-                                                    subcommands: [Status.self, Check.self])
+    static let configuration = CommandConfiguration(abstract: "Status, health checks, rejoin and service control of this node.",
+                                                    subcommands: [Status.self, Check.self, Rejoin.self, NodeServiceCommand.self])
 
     struct Status: KeelCommand {
         static let configuration = CommandConfiguration(abstract: "Overview of this node.")
         @OptionGroup var global: GlobalOptions
+        @Flag(name: .customLong("is-shutdown-cleanly"), help: .hidden) var isShutdownCleanly = false
 
         func execute() async throws {
+            if isShutdownCleanly {
+                try await perform { await NodeShutdownState(context: try global.makeContext()).run(); return 0 }
+                return
+            }
             try await perform { try await NodeStatus(context: try global.makeContext()).run().rawValue }
+        }
+    }
+
+    struct Rejoin: KeelCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Rejoin this stopped node (e.g. a former primary) as a standby of the current primary.",
+            discussion: """
+                -d names any reachable node of the cluster; the current primary is found from it. A node whose \
+                timeline diverged from the primary's is refused (exit 24) unless --force-rewind, which runs \
+                pg_rewind (needs wal_log_hints=on or data checksums). --config-files lists files of the data \
+                directory to keep across pg_rewind. Writes standby.signal and primary_conninfo, creates the \
+                replication slot, starts the server, waits up to node_rejoin_timeout seconds for it to stream, \
+                records it as a standby and the event node_rejoin. --dry-run checks and prints what would be done.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @Flag(name: .customLong("force-rewind"), help: "Run pg_rewind when this node's timeline diverged from the primary's.") var forceRewind = false
+        @Option(name: .customLong("config-files"), help: "Comma-separated files of the data directory to keep across pg_rewind.") var configFiles: String?
+        @Flag(name: [.customShort("W"), .customLong("no-wait")], help: "Do not wait for the node to stream from the primary.") var noWait = false
+
+        func execute() async throws {
+            let files = (configFiles ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            try await perform {
+                _ = try await NodeRejoin(context: try global.makeContext(),
+                                         options: .init(forceRewind: forceRewind, configFiles: files, noWait: noWait)).run()
+                return 0
+            }
+        }
+    }
+
+    struct NodeServiceCommand: KeelCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "service",
+            abstract: "Start, stop, restart, reload or promote this node's PostgreSQL (service_*_command, else pg_ctl).")
+        @OptionGroup var global: GlobalOptions
+        @Option(help: "start, stop, restart, reload or promote.") var action: String?
+        @Flag(help: "Issue CHECKPOINT before stop or restart.") var checkpoint = false
+        @Flag(name: .customLong("list-actions"), help: "Print the command of each action and do nothing.") var listActions = false
+
+        func validate() throws {
+            if let action, NodeService.Action(rawValue: action.lowercased()) == nil {
+                throw ValidationError("unknown --action \"\(action)\": use start, stop, restart, reload or promote")
+            }
+            if action == nil, !listActions { throw ValidationError("--action is required (or --list-actions)") }
+        }
+
+        func execute() async throws {
+            let chosen = action.flatMap { NodeService.Action(rawValue: $0.lowercased()) }
+            try await perform {
+                try await NodeService(context: try global.makeContext(), action: chosen, checkpoint: checkpoint, listActions: listActions).run()
+                return 0
+            }
         }
     }
 

@@ -2,10 +2,10 @@ import ArgumentParser
 import KeelCore
 import KeelOps
 
-/// `keel standby clone|register|unregister|promote|follow`.
+/// `keel standby clone|register|unregister|promote|follow|switchover`.
 struct Standby: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Clone, register, unregister, promote standbys and make them follow a new upstream.",
-                                                    subcommands: [Clone.self, Register.self, Unregister.self, Promote.self, Follow.self])
+    static let configuration = CommandConfiguration(abstract: "Clone, register, unregister, promote standbys, make them follow a new upstream, switch over.",
+                                                    subcommands: [Clone.self, Register.self, Unregister.self, Promote.self, Follow.self, Switchover.self])
 
     struct Clone: KeelCommand {
         static let configuration = CommandConfiguration(abstract: "Clone a standby from the node given with -h/-p/-U/-d (pg_basebackup -X stream).")
@@ -57,12 +57,20 @@ struct Standby: AsyncParsableCommand {
                 or WAL replay is paused. Promotes with pg_promote() (or service_promote_command) and waits up to \
                 promote_check_timeout seconds; then records this node as the primary, the former primary as \
                 inactive, increments the voting term and records the event standby_promote. \
+                --siblings-follow: the other standbys of the former primary then follow this node (keel standby \
+                follow run on each, over ssh or locally); never use it inside promote_command. \
                 --dry-run checks and prints what would be done.
                 """)
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var remote: RemoteUserOption
+        @Flag(name: .customLong("siblings-follow"), help: "Make the other standbys of the former primary follow this node.") var siblingsFollow = false
 
         func execute() async throws {
-            try await perform { _ = try await StandbyPromote(context: try global.makeContext()).run(); return 0 }
+            try await perform {
+                _ = try await StandbyPromote(context: try global.makeContext(),
+                                             options: .init(siblingsFollow: siblingsFollow, remoteUser: remote.remoteUser)).run()
+                return 0
+            }
         }
     }
 
@@ -86,6 +94,36 @@ struct Standby: AsyncParsableCommand {
             try await perform {
                 _ = try await StandbyFollow(context: try global.makeContext(),
                                             options: .init(upstreamNodeID: upstreamNodeID, wait: wait)).run()
+                return 0
+            }
+        }
+    }
+
+    struct Switchover: KeelCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Promote this standby and demote the current primary to its standby, without data loss.",
+            discussion: """
+                Run on the standby to promote. Checks the primary, the replication lag (replication_lag_critical; \
+                --force to override), free walsenders and slots; pauses keeld everywhere; stops the primary with \
+                "keel node service --action=stop --checkpoint" run on its host (ssh, or locally), confirms its clean \
+                shutdown (shutdown_check_timeout) and that this node received its shutdown checkpoint \
+                (--always-promote to promote anyway); promotes; rejoins the old primary with "keel node rejoin" \
+                (--force-rewind, --config-files passed on); --siblings-follow makes the other standbys follow. \
+                Exit 18: failed, nothing changed; exit 22: incomplete, the commands to run next are printed.
+                """)
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var remote: RemoteUserOption
+        @Flag(name: .customLong("siblings-follow"), help: "Make the other standbys of the old primary follow this node.") var siblingsFollow = false
+        @Flag(name: .customLong("force-rewind"), help: "Let the old primary's rejoin run pg_rewind when needed.") var forceRewind = false
+        @Flag(name: .customLong("always-promote"), help: "Promote even if this node did not receive the old primary's shutdown checkpoint.") var alwaysPromote = false
+        @Option(name: .customLong("config-files"), help: "Comma-separated files passed to the old primary's node rejoin.") var configFiles: String?
+
+        func execute() async throws {
+            let files = (configFiles ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let options = StandbySwitchover.Options(siblingsFollow: siblingsFollow, forceRewind: forceRewind, alwaysPromote: alwaysPromote,
+                                                    configFiles: files, remoteUser: remote.remoteUser)
+            try await perform {
+                _ = try await StandbySwitchover(context: try global.makeContext(), options: options).run()
                 return 0
             }
         }
