@@ -36,7 +36,13 @@ struct WitnessMonitor {
             return
         }
         do {
-            let fresh = try MetadataStore(connection: conn).nodes()
+            // The witness's record names the primary of the moment as its upstream (cluster show's Upstream).
+            let me = runtime.config.nodeID
+            let primaryStore = MetadataStore(connection: conn)
+            if let mine = try primaryStore.node(id: me), mine.upstreamNodeID != primary.nodeID {
+                try primaryStore.setUpstream(nodeID: me, upstreamNodeID: primary.nodeID)
+            }
+            let fresh = try primaryStore.nodes()
             if fresh != nodes { try store.replaceAllNodes(fresh) }
             if lastPrimary != primary.nodeID {
                 runtime.logger.notice("witness: primary is \"\(primary.nodeName)\" (ID: \(primary.nodeID)); metadata refreshed")

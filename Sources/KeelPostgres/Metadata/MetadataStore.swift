@@ -47,6 +47,12 @@ public struct MetadataStore {
                   node.conninfo, node.replicationUser, node.slotName, node.configFile])
     }
 
+    /// Sets the `upstream_node_id` of `nodeID` (a witness follows the primary of the moment).
+    public func setUpstream(nodeID: Int, upstreamNodeID: Int) throws(PostgresError) {
+        try connection.query("UPDATE repmgr.nodes SET upstream_node_id = $2 WHERE node_id = $1 AND upstream_node_id IS DISTINCT FROM $2",
+                             [nodeID, upstreamNodeID])
+    }
+
     /// Deletes the row of `nodeID`; returns whether one existed.
     @discardableResult
     public func deleteNode(id nodeID: Int) throws(PostgresError) -> Bool {
