@@ -52,6 +52,10 @@ end)
 
 keel.step("report", function()
   if not new then return "dry run: no failover to report" end
+  -- keeld records the promotion event just after the server leaves recovery.
+  keel.wait_for(function()
+    return #keel.query(new.id, "SELECT 1 FROM repmgr.events WHERE event = 'repmgrd_failover_promote' AND event_timestamp >= to_timestamp($1)", crashed_at) > 0
+  end, { timeout = 30, interval = 0.5, what = "the repmgrd_failover_promote event" })
   local events = keel.query(new.id, [[SELECT node_id, event, successful, extract(epoch FROM event_timestamp)::float8 AS at, details
                                       FROM repmgr.events WHERE event_timestamp >= to_timestamp($1) ORDER BY event_timestamp, node_id]], crashed_at)
   local promoted
