@@ -17,8 +17,8 @@ import Foundation
 /// ```
 public actor LuaEngine {
     private let executor: LuaThreadExecutor
-    private let state: LuaState
-    private let module: KeelModule
+    let state: LuaState
+    let module: KeelModule
     private var scripts: [String: LuaScript] = [:]
     private var limits: LuaLimits
 

@@ -7,7 +7,8 @@ struct Keel: AsyncParsableCommand {
         commandName: "keel",
         abstract: "Replication and failover manager for PostgreSQL (repmgr-compatible, with Lua hooks).",
         version: "0.1.0",
-        subcommands: [Primary.self, Standby.self, Witness.self, Node.self, Cluster.self, Service.self, Daemon.self, Hook.self, Sandbox.self],
+        subcommands: [Primary.self, Standby.self, Witness.self, Node.self, Cluster.self, Service.self, Daemon.self, Hook.self, Run.self,
+                      Sandbox.self],
         helpNames: [.customLong("help"), .customShort("?")]
     )
 }

@@ -40,6 +40,11 @@ extension KeelModule {
             throw KeelModuleError("keel.sleep: argument 1 must be a number of seconds ≥ 0, not \(s.typeName(at: 1))")
         }
         let duration = min(seconds, state.remainingBudget)
+        if let playbook, let host = host as? any PlaybookHost {
+            if host.dryRun { playbook.notes.append("sleep \(Self.seconds(seconds))"); return 0 }
+            try pause(duration, host: host, playbook: playbook, what: "sleeping")
+            return 0
+        }
         if duration > 0 { Thread.sleep(forTimeInterval: duration) }
         return 0
     }

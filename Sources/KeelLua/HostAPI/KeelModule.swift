@@ -19,6 +19,7 @@ final class KeelModule {
     enum Function: Int32, CaseIterable {
         case print = 1, logDebug, logInfo, logWarn, logError, event, sleep, shell, query, exec, nodes, nodeByID
         case moduleIndex, jsonEncode, jsonDecode
+        case params, step, waitFor, promote, follow, switchover, rejoin, service
     }
 
     /// The VM (for the budget left); the engine owns both.
@@ -31,6 +32,8 @@ final class KeelModule {
     var logs: [LuaLogEntry] = []
     /// Registry reference of this call's `keel.node` table, built on first use.
     var nodeRef: Int32?
+    /// The running playbook (`keel run`); `nil` for hooks, whose `keel` table has no playbook functions.
+    var playbook: PlaybookState?
 
     /// The module for `state`.
     init(state: LuaState) { self.state = state }
@@ -75,6 +78,7 @@ final class KeelModule {
         keel_lua_push_host_function(L, Function.jsonDecode.rawValue)
         s.setRawField("decode", of: -2)
         s.setRawField("json", of: keel)
+        if let playbook { pushPlaybookFields(s, keel: keel, playbook: playbook) }
         // keel.node is computed on first read in each call: an __index metamethod.
         lua_createtable(L, 0, 1)
         keel_lua_push_host_function(L, Function.moduleIndex.rawValue)
@@ -109,6 +113,10 @@ final class KeelModule {
             case .moduleIndex: return try moduleIndex(s)
             case .jsonEncode: return jsonEncode(s)
             case .jsonDecode: return try jsonDecode(s)
+            case .params: return try params(s)
+            case .step: return try step(s)
+            case .waitFor: return try waitFor(s)
+            case .promote, .follow, .switchover, .rejoin, .service: return try operation(s, fn)
             }
         } catch let error as KeelModuleError {
             return raise(s, error.message)
@@ -154,6 +162,14 @@ extension KeelModule.Function {
         case .moduleIndex: "keel.node"
         case .jsonEncode: "keel.json.encode"
         case .jsonDecode: "keel.json.decode"
+        case .params: "keel.params"
+        case .step: "keel.step"
+        case .waitFor: "keel.wait_for"
+        case .promote: "keel.promote"
+        case .follow: "keel.follow"
+        case .switchover: "keel.switchover"
+        case .rejoin: "keel.rejoin"
+        case .service: "keel.service"
         }
     }
 }
