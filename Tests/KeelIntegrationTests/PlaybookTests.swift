@@ -125,13 +125,10 @@ struct PlaybookTests {
         #expect(run.stdout.contains("repmgrd_failover_promote"))
         let primary = try c.waitForNewPrimary(among: ["node2", "node3"])
 
-        // Known issue: after the drill's crash (SIGQUIT) node1 is rewound and started, but did not stream
-        // within node_rejoin_timeout in this scenario; not diagnosed yet (the rejoin of a cleanly stopped,
-        // diverged node works: TopologyTests).
-        let back = try f.keel("-f", f.config(primary), "run", rejoin, "node=1", "--yes")
-        withKnownIssue("rejoin.lua after the drill's crash: node1 does not stream in time", isIntermittent: true) {
-            #expect(back.status == 0, "\(back)")
-            try c.waitForStreaming("node1", from: primary, timeout: 10)
-        }
+        // The harness appends each node's port to its postgresql.conf: keep node1's across pg_rewind
+        // (which copies the primary's files), as repmgr operators do with --config-files.
+        let back = try f.keel("-f", f.config(primary), "run", rejoin, "node=1", "config_files=postgresql.conf", "--yes")
+        #expect(back.status == 0, "\(back)")
+        try c.waitForStreaming("node1", from: primary, timeout: 60)
     }
 }

@@ -172,6 +172,16 @@ public struct NodeRejoin {
         }
 
         if needsRewind {
+            // pg_rewind reads the source's timeline from its control file, which a just-promoted primary
+            // updates only at its first checkpoint: without one, pg_rewind can find "no rewind required"
+            // and leave the node on the old timeline (PostgreSQL's pg_rewind documentation).
+            log.info("requesting a checkpoint on \(primaryLabel) before pg_rewind")
+            _ = try? primary.query("CHECKPOINT")
+            // pg_rewind's crash recovery runs a single-user server, which refuses standby mode: a signal
+            // file left by an earlier attempt would make it fail. The rejoin writes it again afterwards.
+            for signal in ["standby.signal", "recovery.signal"] {
+                try? FileManager.default.removeItem(atPath: config.dataDirectory + "/" + signal)
+            }
             try keeper.save()
             log.notice("executing pg_rewind")
             log.debug("executing: \(([rewindProgram] + rewindArguments).map { StandbyClone.displayQuoted($0) }.joined(separator: " "))")

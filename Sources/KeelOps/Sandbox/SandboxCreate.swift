@@ -172,11 +172,12 @@ public struct SandboxCreate {
         try appendServerSettings(node)
     }
 
-    /// The settings a sandbox server needs (also appended to a clone, whose file came from the primary).
+    /// The settings a sandbox server needs, in `DIR/<node>/server.conf`, which `postgresql.conf` includes
+    /// by a relative path (`../server.conf`): a clone or a pg_rewind copies the primary's postgresql.conf,
+    /// and each node still reads its own port and socket directory.
     private func appendServerSettings(_ node: SandboxManifest.Node) throws {
         let settings = """
-
-            # Keel sandbox
+            # Keel sandbox: settings of node "\(node.name)"
             listen_addresses = '127.0.0.1'
             port = \(node.port)
             unix_socket_directories = '\(node.directory)'
@@ -188,11 +189,15 @@ public struct SandboxCreate {
             shared_buffers = '32MB'
 
             """
+        try settings.write(toFile: node.directory + "/server.conf", atomically: true, encoding: .utf8)
         let path = node.dataDirectory + "/postgresql.conf"
+        let include = "include_if_exists = '../server.conf'"
+        let current = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        guard !current.contains(include) else { return }
         guard let handle = FileHandle(forWritingAtPath: path) else { throw KeelError(.localCommand, "cannot write \(path)") }
         defer { try? handle.close() }
         handle.seekToEndOfFile()
-        handle.write(Data(settings.utf8))
+        handle.write(Data("\n# Keel sandbox: this node's own settings (port, sockets)\n\(include)\n".utf8))
     }
 
     private func createRepmgrDatabase(port: Int) throws {
