@@ -149,6 +149,7 @@ public struct SandboxCreate {
             "reconnect_attempts=3",
             "reconnect_interval=1",
             "election_rerun_interval=5",
+            "witness_sync_interval=1",
             "log_level=INFO",
             "log_file='\(node.keeldLog)'",
             "repmgrd_pid_file='\(node.pidFile)'",
