@@ -18,12 +18,14 @@ public final class Monitor: Service, @unchecked Sendable {
     }
 
     public func run() async throws {
-        let config = runtime.config
-        let first = try await connectLocal()
-        runtime.event(.daemonStart, details: "monitoring node \"\(config.nodeName)\" (ID: \(config.nodeID))",
-                      on: primaryConnection(local: first))
         do {
+            // Everything, the first connection included, runs where SIGTERM/SIGINT can end it: a keeld
+            // whose server is down keeps retrying but always stops when asked.
             try await cancelWhenGracefulShutdown {
+                let config = self.runtime.config
+                let first = try await self.connectLocal()
+                self.runtime.event(.daemonStart, details: "monitoring node \"\(config.nodeName)\" (ID: \(config.nodeID))",
+                                   on: self.primaryConnection(local: first))
                 try await self.loop()
             }
         } catch is CancellationError {

@@ -53,6 +53,12 @@ final class StandbyMonitor {
         while true {
             let deadline = min(nextCheck, timerAt ?? .infinity, waitingFor == nil ? .infinity : runtime.now + 1)
             let woken = try await waker.sleep(deadline - runtime.now)
+            // A reloaded configuration (SIGHUP) applies to the failover rules at once.
+            let settings = FailoverSettings(config: runtime.config)
+            if settings != machine.settings {
+                machine = machine.reconfigured(with: settings)
+                runtime.logger.notice("failover settings reloaded (failover=\(settings.mode.rawValue), priority=\(settings.priority))")
+            }
             let now = runtime.now
             guard local.isOK, (try? local.query("SELECT 1")) != nil else {
                 local = try await LocalConnection.reconnect(runtime: runtime)

@@ -23,6 +23,10 @@ struct WitnessMonitor {
             if runtime.now >= nextSync {
                 nextSync = runtime.now + Double(config.int("witness_sync_interval"))
                 sync(local: local, lastPrimary: &lastPrimary)
+            } else if let id = lastPrimary, let conninfo = (try? MetadataStore(connection: local).node(id: id))?.conninfo,
+                      let primary = try? Connection(conninfo: conninfo) {
+                // Between refreshes, still report every monitor interval (keel service status).
+                heartbeat.beat(on: primary, state: "monitoring as witness", upstreamLastSeen: 0)
             }
             try await runtime.sleep(Double(config.monitorIntervalSecs))
         }

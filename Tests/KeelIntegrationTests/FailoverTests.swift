@@ -206,3 +206,31 @@ struct DaemonControlTests {
         #expect(status.stdout.contains("not running"))
     }
 }
+
+@Suite("keeld reloads the failover rules", .serialized)
+struct FailoverReloadTests {
+    @Test("failover=automatic changed to manual by SIGHUP: the standby does not promote")
+    func reloadToManual() throws {
+        let c = try FailoverCluster("hupmanual", standbys: 1, witness: true)
+        try c.startDaemons()
+        let config = c.f.config("node2")
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        try c.f.workspace.writeFile("node2.conf", text + "\nfailover=manual\n")
+        c.daemons["node2"]?.signal(SIGHUP)
+        try waitFor("node2 applied failover=manual") { c.log("node2").contains("failover settings reloaded (failover=manual") }
+        try c.server("node1").kill()
+        try waitFor("node2 declines", timeout: 60) { c.log("node2").contains("not configured for automatic failover") }
+        #expect(!c.isPrimary("node2"))
+    }
+
+    @Test("a keeld whose server is down at start still stops on SIGTERM")
+    func stopsWithoutServer() throws {
+        let c = try FailoverCluster("noserver", standbys: 1, witness: false)
+        try c.server("node2").stop(mode: "fast")
+        try c.startDaemon("node2")
+        try waitFor("keeld retries the local connection") { c.log("node2").contains("unable to connect to local node") }
+        c.daemons["node2"]?.signal(SIGTERM)
+        let status = c.daemons["node2"]?.waitForExit(timeout: 15)
+        #expect(status == 0, "keeld ended cleanly on SIGTERM (status \(String(describing: status)))")
+    }
+}

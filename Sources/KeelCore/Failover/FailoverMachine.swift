@@ -44,6 +44,16 @@ public struct FailoverMachine: Sendable {
         self.isPrimary = initial == .primary
     }
 
+    /// The same machine — state, upstream, names, reachability — under new settings: keeld applies a
+    /// reloaded configuration (SIGHUP) this way, so `failover=manual` takes effect at once.
+    public func reconfigured(with settings: FailoverSettings) -> FailoverMachine {
+        var copy = FailoverMachine(settings: settings, initial: state, upstreamNodeID: upstreamNodeID, nodeNames: nodeNames)
+        copy.upstreamReachable = upstreamReachable
+        copy.isPrimary = isPrimary
+        copy.lastTransition = lastTransition
+        return copy
+    }
+
     /// One observation in, the state moves, actions out (in the order to execute them).
     /// Never reads a clock.
     public mutating func handle(_ event: MonitorEvent) -> [MonitorAction] {

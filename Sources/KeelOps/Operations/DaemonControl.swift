@@ -60,8 +60,10 @@ public struct DaemonControl {
         }
         guard wait > 0 else { return }
         let deadline = Date().addingTimeInterval(Double(wait))
+        let stopping = action == .stop ? pidFile.runningPID() : nil
         while Date() < deadline {
-            let running = pidFile.runningPID() != nil
+            // Stopping: gone means the process itself is gone, not only its pid file.
+            let running = pidFile.runningPID() != nil || stopping.map(Self.isAlive) == true
             if running == (action == .start) {
                 context.logger.notice(action == .start ? "keeld started" : "keeld stopped")
                 return
@@ -70,6 +72,13 @@ public struct DaemonControl {
         }
         throw KeelError(.daemonService, action == .start ? "keeld did not start within \(wait) seconds" : "keeld did not stop within \(wait) seconds",
                         hint: config.logFile.isEmpty ? nil : "see \(config.logFile)")
+    }
+
+    /// Whether `pid` runs (a zombie, exited but not yet reaped, does not count).
+    static func isAlive(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 || errno == EPERM else { return false }
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        return !status.contains("State:\tZ")
     }
 
     /// keeld: in `repmgr_bindir` when set, else beside this `keel` binary.

@@ -31,7 +31,9 @@ public struct ServiceStatus {
     /// Prints the listing; returns 0, or 25 when a node or daemon is not running. Throws `KeelError` 6.
     public func run() async throws -> ExitStatus {
         let local = try context.connectLocal()
-        let store = MetadataStore(connection: local)
+        // Daemons report to the primary: read there (a witness's copy of the table is not refreshed).
+        let source = (try? context.connectPrimary(via: local))?.0 ?? local
+        let store = MetadataStore(connection: source)
         let nodes = try context.query { try store.nodes() }
         let daemons = try context.query { try store.daemonRecords() }
         let (shown, _) = ClusterShow.evaluate(nodes: nodes) { node in
