@@ -3,7 +3,7 @@ import KeelLua
 import Testing
 
 /// A `PlaybookHost` without a database: `FakeHost`'s cluster, recorded operations and step reports.
-final class FakePlaybookHost: PlaybookHost, @unchecked Sendable {
+final class FakePlaybookHost: PlaybookHost, ForwardingKeelHost, @unchecked Sendable {
     private let lock = NSLock()
     let base = FakeHost()
     var dryRun = false
@@ -15,15 +15,6 @@ final class FakePlaybookHost: PlaybookHost, @unchecked Sendable {
     private(set) var operations: [PlaybookOperation] = []
     private(set) var reports: [PlaybookStepReport] = []
 
-    func localNode() throws -> LuaNode { try base.localNode() }
-    func nodes() throws -> [LuaNode] { try base.nodes() }
-    func node(id: Int) throws -> LuaNode? { try base.node(id: id) }
-    func query(_ target: LuaQueryTarget, _ sql: String, parameters: [String?], readOnly: Bool, timeout: Double) throws -> LuaQueryResult {
-        try base.query(target, sql, parameters: parameters, readOnly: readOnly, timeout: timeout)
-    }
-    func shell(_ command: String, environment: [String: String], timeout: Double) throws -> LuaShellResult {
-        try base.shell(command, environment: environment, timeout: timeout)
-    }
     func log(_ level: LuaLogLevel, _ message: String, hook: String) { base.log(level, message, hook: hook) }
     func event(_ name: String, successful: Bool, details: String, hook: String) throws {
         try base.event(name, successful: successful, details: details, hook: hook)

@@ -174,3 +174,23 @@ public struct KeelHostError: Error, Sendable, CustomStringConvertible {
     /// The message.
     public var description: String { message }
 }
+
+/// A host that answers the cluster questions (nodes, queries, shell) with another host — a playbook's
+/// host on top of the hooks' one, or a test's fake — and adds only what differs.
+public protocol ForwardingKeelHost: KeelHost {
+    associatedtype Base: KeelHost
+    /// The host the cluster questions go to.
+    var base: Base { get }
+}
+
+extension ForwardingKeelHost {
+    public func localNode() throws -> LuaNode { try base.localNode() }
+    public func nodes() throws -> [LuaNode] { try base.nodes() }
+    public func node(id: Int) throws -> LuaNode? { try base.node(id: id) }
+    public func query(_ target: LuaQueryTarget, _ sql: String, parameters: [String?], readOnly: Bool, timeout: Double) throws -> LuaQueryResult {
+        try base.query(target, sql, parameters: parameters, readOnly: readOnly, timeout: timeout)
+    }
+    public func shell(_ command: String, environment: [String: String], timeout: Double) throws -> LuaShellResult {
+        try base.shell(command, environment: environment, timeout: timeout)
+    }
+}

@@ -5,7 +5,7 @@ import KeelLua
 /// The playbook's `keel` module on the real cluster: the hooks' `PostgresKeelHost` for queries, nodes,
 /// shell and events; `PlaybookOperations` for the operations (after confirmation unless `--yes`); the
 /// `PlaybookReporter` for step lines; the interrupt flag for Ctrl-C.
-struct PostgresPlaybookHost: PlaybookHost {
+struct PostgresPlaybookHost: PlaybookHost, ForwardingKeelHost {
     /// The hooks' host (queries, nodes, shell, events), with the playbook's `--dry-run`.
     let base: PostgresKeelHost
     /// The operations.
@@ -20,15 +20,6 @@ struct PostgresPlaybookHost: PlaybookHost {
     var dryRun: Bool { base.dryRun }
     var interrupted: Bool { interrupt.isRaised }
 
-    func localNode() throws -> LuaNode { try base.localNode() }
-    func nodes() throws -> [LuaNode] { try base.nodes() }
-    func node(id: Int) throws -> LuaNode? { try base.node(id: id) }
-    func query(_ target: LuaQueryTarget, _ sql: String, parameters: [String?], readOnly: Bool, timeout: Double) throws -> LuaQueryResult {
-        try base.query(target, sql, parameters: parameters, readOnly: readOnly, timeout: timeout)
-    }
-    func shell(_ command: String, environment: [String: String], timeout: Double) throws -> LuaShellResult {
-        try base.shell(command, environment: environment, timeout: timeout)
-    }
     func event(_ name: String, successful: Bool, details: String, hook: String) throws {
         try base.event(name, successful: successful, details: details, hook: hook)
     }
