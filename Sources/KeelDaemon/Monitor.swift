@@ -24,7 +24,7 @@ public final class Monitor: Service, @unchecked Sendable {
             try await cancelWhenGracefulShutdown {
                 let config = self.runtime.config
                 let first = try await self.connectLocal()
-                self.runtime.event(.daemonStart, details: "monitoring node \"\(config.nodeName)\" (ID: \(config.nodeID))",
+                self.runtime.event(.daemonStart, details: "monitoring \(config.nodeLabel)",
                                    on: self.primaryConnection(local: first))
                 try await self.loop()
             }
@@ -54,7 +54,7 @@ public final class Monitor: Service, @unchecked Sendable {
         }
         let me = try? MetadataStore(connection: local).node(id: config.nodeID)
         guard let me else {
-            runtime.logger.error("node \"\(config.nodeName)\" (ID: \(config.nodeID)) is not registered",
+            runtime.logger.error("\(config.nodeLabel) is not registered",
                                  metadata: ["hint": "register it with \"keel primary|standby|witness register\""])
             try await runtime.sleep(Double(config.monitorIntervalSecs))
             return

@@ -40,10 +40,10 @@ struct PrimaryMonitor {
                 nextFormerCheck = now + Double(max(config.int("child_nodes_check_interval"), config.monitorIntervalSecs))
                 if let newer = newerPrimary(nodes: nodes, myTimeline: info.timeline), formerPrimaryOf != newer.0.nodeID {
                     formerPrimaryOf = newer.0.nodeID
-                    log.error("this node is a former primary: node \"\(newer.0.nodeName)\" (ID: \(newer.0.nodeID)) is the primary on timeline \(newer.2); keeld will not act as primary",
+                    log.error("this node is a former primary: \(newer.0.nodeLabel) is the primary on timeline \(newer.2); keeld will not act as primary",
                               metadata: ["hint": "rejoin this node as a standby with \"keel node rejoin\""])
                     runtime.event(.formerPrimaryDetected, success: false,
-                                  details: "node \"\(config.nodeName)\" (ID: \(config.nodeID)) is running as primary on timeline \(info.timeline) but node \"\(newer.0.nodeName)\" (ID: \(newer.0.nodeID)) is the primary on timeline \(newer.2)",
+                                  details: "\(config.nodeLabel) is running as primary on timeline \(info.timeline) but \(newer.0.nodeLabel) is the primary on timeline \(newer.2)",
                                   on: newer.1)
                 }
             }
@@ -110,7 +110,7 @@ struct PrimaryMonitor {
 enum LocalConnection {
     static func reconnect(runtime: DaemonRuntime) async throws -> Connection {
         let config = runtime.config
-        runtime.logger.warning("unable to connect to local node \"\(config.nodeName)\" (ID: \(config.nodeID))")
+        runtime.logger.warning("unable to connect to local \(config.nodeLabel)")
         runtime.event(.localDisconnect, success: false, details: "unable to connect to local node", on: nil)
         while true {
             try await runtime.sleep(Double(runtime.config.monitorIntervalSecs))

@@ -32,7 +32,7 @@ enum RoleBookkeeping {
             let demoted = try store.markPromoted(nodeID: config.nodeID)
             let term = try store.incrementVotingTerm()
             for id in demoted { runtime.logger.info("node (ID: \(id)) is now marked inactive") }
-            runtime.logger.info("node \"\(config.nodeName)\" (ID: \(config.nodeID)) recorded as the primary (voting term \(term.map(String.init) ?? "?"))")
+            runtime.logger.info("\(config.nodeLabel) recorded as the primary (voting term \(term.map(String.init) ?? "?"))")
         } catch {
             runtime.logger.error("unable to record the promotion in the metadata: \(error)")
         }

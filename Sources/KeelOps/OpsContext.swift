@@ -83,7 +83,7 @@ public struct OpsContext: Sendable {
 
     /// Connects to this node (`conninfo`). Throws `KeelError` with exit 6 and libpq's message.
     public func connectLocal() throws -> Connection {
-        try connect(config.conninfo, what: "local node \"\(config.nodeName)\" (ID: \(config.nodeID))")
+        try connect(config.conninfo, what: "local \(config.nodeLabel)")
     }
 
     /// Connects to `conninfo`, describing the target as `what` in the error.

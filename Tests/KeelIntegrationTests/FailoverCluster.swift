@@ -95,6 +95,15 @@ final class FailoverCluster {
         return winner!
     }
 
+    /// Waits until each of `nodes` has logged `phrase` (its keeld's decision not to fail over), then
+    /// checks that none of them runs as a primary.
+    func expectNoPromotion(of nodes: [String], logging phrase: String) throws {
+        for node in nodes {
+            try waitFor("\(node) logs \"\(phrase)\"", timeout: 60) { self.log(node).contains(phrase) }
+        }
+        for node in nodes { #expect(!isPrimary(node), "\(node) must not be promoted") }
+    }
+
     /// Waits until `standby` streams from `primary`.
     func waitForStreaming(_ standby: String, from primary: String, timeout: Double = 60) throws {
         try waitFor("\(standby) streaming from \(primary)", timeout: timeout) {

@@ -105,4 +105,7 @@ extension KeelConfig {
     public var httpListen: String { string("http_listen") }
     /// `dcs`, URL of a distributed configuration store ('' = none).
     public var dcs: String { string("dcs") }
+
+    /// `node "name" (ID: n)` for this node, as messages and events name nodes (`NodeRecord.nodeLabel`).
+    public var nodeLabel: String { "node \"\(nodeName)\" (ID: \(nodeID))" }
 }

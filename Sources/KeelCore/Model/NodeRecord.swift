@@ -38,6 +38,9 @@ public struct NodeRecord: Sendable, Equatable, Codable {
         self.configFile = configFile
     }
 
+    /// `node "name" (ID: n)`, how messages and events name a node (repmgr's wording).
+    public var nodeLabel: String { "node \"\(nodeName)\" (ID: \(nodeID))" }
+
     /// repmgr's replication slot name for a node: `repmgr_slot_<node_id>` (`dbutils.c`).
     public static func slotName(for nodeID: Int) -> String { "repmgr_slot_\(nodeID)" }
 }

@@ -57,7 +57,7 @@ public struct ClusterMatrix {
                matrix.applyClusterShowCSV(from: node.nodeID, result.stdout) {
                 continue
             }
-            context.logger.warning("unable to obtain the view of node \"\(node.nodeName)\" (ID: \(node.nodeID))")
+            context.logger.warning("unable to obtain the view of \(node.nodeLabel)")
             failed = true
         }
         return (matrix, failed)
@@ -80,7 +80,7 @@ public struct ClusterMatrix {
             context.logger.debug("executing: \(Conninfo.masked(remote.display(["cluster", "matrix", "--csv"])))")
             guard let result = try? await remote.run(["cluster", "matrix", "--csv"], timeout: 300),
                   let cells = ConnectivityMatrix.parseMatrixCSV(result.stdout), !cells.isEmpty else {
-                context.logger.warning("unable to obtain the matrix of node \"\(node.nodeName)\" (ID: \(node.nodeID))")
+                context.logger.warning("unable to obtain the matrix of \(node.nodeLabel)")
                 failed = true
                 continue
             }

@@ -76,7 +76,7 @@ public struct ClusterShow {
         let infos = Dictionary(uniqueKeysWithValues: nodes.map { ($0.nodeID, probe($0)) })
         let entries = nodes.map { node -> Entry in
             let info = infos[node.nodeID] ?? nil
-            let label = "node \"\(node.nodeName)\" (ID: \(node.nodeID))"
+            let label = node.nodeLabel
             var status: String
             switch (node.type, info) {
             case (_, nil):

@@ -92,7 +92,7 @@ public struct NodeCheck {
             conn = try context.connectLocal()
         } catch let error as KeelError where checks.count == 1 {
             // A single check is a monitoring probe: answer in its format, CRITICAL, rather than with an error block.
-            let r = Result(kinds[0], .critical, "unable to connect to node \"\(context.config.nodeName)\" (ID: \(context.config.nodeID))")
+            let r = Result(kinds[0], .critical, "unable to connect to \(context.config.nodeLabel)")
             switch context.format {
             case .nagios: context.output("\(kinds[0].nagiosName) CRITICAL: \(r.message)")
             case .json: context.output(JSON.render([r]))

@@ -65,7 +65,7 @@ public struct NodeRejoin {
     public func run() async throws -> RejoinResult {
         let config = context.config
         let log = context.logger
-        let me = "node \"\(config.nodeName)\" (ID: \(config.nodeID))"
+        let me = config.nodeLabel
         guard !context.remote.isEmpty else {
             throw KeelError(.badConfig, "no connection to the current primary given",
                             hint: "use -d/--dbname with the conninfo of a node of the cluster (e.g. the primary)")
@@ -99,7 +99,7 @@ public struct NodeRejoin {
                             detail: found?.nodeID == config.nodeID ? "the metadata names this node as the primary" : "no registered primary answers as one",
                             hint: "give the conninfo of the current primary with -d")
         }
-        let primaryLabel = "node \"\(primaryRecord.nodeName)\" (ID: \(primaryRecord.nodeID))"
+        let primaryLabel = primaryRecord.nodeLabel
         log.info("current primary is \(primaryLabel)")
         guard control.systemIdentifier == primaryInfo.systemIdentifier else {
             throw KeelError(.rejoinFailed, "\(me) is not part of the primary's replication cluster",
@@ -223,7 +223,7 @@ public struct NodeRejoin {
         }
         let recorded = try context.query { try MetadataStore(connection: primary).markFollowing(nodeID: config.nodeID, upstreamNodeID: primaryRecord.nodeID) }
         if !recorded { log.warning("\(me) has no record on the primary; register it with \"keel standby register\"") }
-        let details = "node \"\(config.nodeName)\" (ID: \(config.nodeID)) is now attached to node \"\(primaryRecord.nodeName)\" (ID: \(primaryRecord.nodeID))\(needsRewind ? " (rewound with pg_rewind)" : "")"
+        let details = "\(config.nodeLabel) is now attached to \(primaryRecord.nodeLabel)\(needsRewind ? " (rewound with pg_rewind)" : "")"
         await EventWriter(context: context).record(.nodeRejoin, details: details, on: primary, primary: primaryRecord)
         log.notice("NODE REJOIN successful", metadata: ["detail": "\(details)"])
         return RejoinResult(primaryNodeID: primaryRecord.nodeID, rewound: needsRewind, dryRun: false)

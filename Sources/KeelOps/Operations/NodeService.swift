@@ -66,7 +66,7 @@ public struct NodeService {
     private func issueCheckpoint() {
         do {
             let local = try Connection(conninfo: context.config.conninfo)
-            context.logger.notice("issuing CHECKPOINT on node \"\(context.config.nodeName)\" (ID: \(context.config.nodeID))")
+            context.logger.notice("issuing CHECKPOINT on \(context.config.nodeLabel)")
             try local.query("CHECKPOINT")
         } catch {
             context.logger.warning("unable to issue CHECKPOINT: \(error)")

@@ -42,7 +42,7 @@ public struct PrimaryRegister {
             log.info("prerequisites for registering the primary are met")
             log.info(schemaExisted ? "the metadata schema \"repmgr\" exists and would be used as it is"
                                    : "the metadata schema \"repmgr\" would be created")
-            log.info("would register node \"\(config.nodeName)\" (ID: \(config.nodeID)) as the primary")
+            log.info("would register \(config.nodeLabel) as the primary")
             return
         }
         let applied = try context.query { try migrator.migrate() }

@@ -51,10 +51,10 @@ public struct StandbyClone {
         log.info("upstream node is \"\(upstream.nodeName)\" (ID: \(upstream.nodeID))")
 
         // The source must belong to the upstream's cluster (not a witness or an unrelated server).
-        let upstreamConnection = try context.connect(upstream.conninfo, what: "upstream node \"\(upstream.nodeName)\" (ID: \(upstream.nodeID))")
+        let upstreamConnection = try context.connect(upstream.conninfo, what: "upstream \(upstream.nodeLabel)")
         let upInfo = try context.query { try ServerInfo.read(upstreamConnection) }
         guard upInfo.systemIdentifier == info.systemIdentifier else {
-            throw KeelError(.badConfig, "the source node is not part of the cluster of upstream node \"\(upstream.nodeName)\" (ID: \(upstream.nodeID))",
+            throw KeelError(.badConfig, "the source node is not part of the cluster of upstream \(upstream.nodeLabel)",
                             detail: "source \"\(Conninfo.masked(sourceConninfo))\" has system identifier \(info.systemIdentifier), the upstream \(upInfo.systemIdentifier)",
                             hint: "clone from the primary or from a standby of this cluster (a witness cannot be cloned)")
         }
@@ -96,12 +96,12 @@ public struct StandbyClone {
                 try upstreamConnection.queryRow("SELECT active FROM pg_catalog.pg_replication_slots WHERE slot_name = $1", [slotName])
             }
             if slot?.bool("active") == true {
-                throw KeelError(.badConfig, "replication slot \"\(slotName)\" is active on upstream node \"\(upstream.nodeName)\" (ID: \(upstream.nodeID))",
+                throw KeelError(.badConfig, "replication slot \"\(slotName)\" is active on upstream \(upstream.nodeLabel)",
                                 hint: "another standby with node ID \(config.nodeID) is streaming from it")
             }
             slotExisted = slot != nil
             if !slotExisted, upInfo.maxReplicationSlots - upInfo.replicationSlotsInUse < 1 {
-                throw KeelError(.badConfig, "no free replication slots on upstream node \"\(upstream.nodeName)\" (ID: \(upstream.nodeID))",
+                throw KeelError(.badConfig, "no free replication slots on upstream \(upstream.nodeLabel)",
                                 detail: "max_replication_slots = \(upInfo.maxReplicationSlots), in use: \(upInfo.replicationSlotsInUse)")
             }
         }

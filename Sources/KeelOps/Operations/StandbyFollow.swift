@@ -88,18 +88,18 @@ public struct StandbyFollow {
         let info = try context.query { try ServerInfo.read(local) }
         guard info.isInRecovery else {
             throw KeelError(.badConfig, "this node is not a standby",
-                            detail: "node \"\(config.nodeName)\" (ID: \(config.nodeID)) is not in recovery",
+                            detail: "\(config.nodeLabel) is not in recovery",
                             hint: "a node running as a primary must be rejoined with \"keel node rejoin\"")
         }
         let localStore = MetadataStore(connection: local)
         guard try context.query({ try Migrator(connection: local).schemaExists() }),
               let localRecord = try context.query({ try localStore.node(id: config.nodeID) }) else {
-            throw KeelError(.badConfig, "node \"\(config.nodeName)\" (ID: \(config.nodeID)) is not registered",
+            throw KeelError(.badConfig, "\(config.nodeLabel) is not registered",
                             hint: "register this standby first with \"keel standby register\"")
         }
         let nodes = try context.query { try localStore.nodes() }
         let (targetRecord, target) = try await findTarget(nodes: nodes)
-        let targetLabel = "node \"\(targetRecord.nodeName)\" (ID: \(targetRecord.nodeID))"
+        let targetLabel = targetRecord.nodeLabel
         log.info("follow target is \(targetLabel)")
 
         // Replication connections: the target's identity, timeline and history; this standby's position.
@@ -143,7 +143,7 @@ public struct StandbyFollow {
             if config.useReplicationSlots, let former = formerUpstreamID, former != targetRecord.nodeID {
                 log.info("would drop replication slot \"\(slotName)\" on the former upstream node (ID: \(former)) when it is reachable")
             }
-            log.info("would record node \"\(config.nodeName)\" (ID: \(config.nodeID)) as a standby of \(targetLabel)")
+            log.info("would record \(config.nodeLabel) as a standby of \(targetLabel)")
             return FollowResult(upstreamNodeID: targetRecord.nodeID, upstreamNodeName: targetRecord.nodeName,
                                 formerUpstreamNodeID: formerUpstreamID, upstreamTimeline: targetIdentity.timeline, elapsedSeconds: 0, dryRun: true)
         }
@@ -209,7 +209,7 @@ public struct StandbyFollow {
             let found = try context.query { try MetadataStore(connection: primary).markFollowing(nodeID: config.nodeID, upstreamNodeID: targetRecord.nodeID) }
             if !found { log.warning("node \(config.nodeID) has no record on the primary; its upstream was not recorded") }
         }
-        let details = "standby attached to upstream node \"\(targetRecord.nodeName)\" (ID: \(targetRecord.nodeID))"
+        let details = "standby attached to upstream \(targetRecord.nodeLabel)"
         await EventWriter(context: context).record(.standbyFollow, details: details, on: primary, primary: targetRecord)
         log.notice("STANDBY FOLLOW successful", metadata: ["detail": "\(details)"])
         return FollowResult(upstreamNodeID: targetRecord.nodeID, upstreamNodeName: targetRecord.nodeName,

@@ -85,7 +85,7 @@ public struct StandbyPromote {
     public func run() async throws -> PromoteResult {
         let config = context.config
         let log = context.logger
-        let me = "node \"\(config.nodeName)\" (ID: \(config.nodeID))"
+        let me = config.nodeLabel
         let local = try context.connectLocal()
         let info = try context.query { try ServerInfo.read(local) }
         guard info.isInRecovery else {
@@ -136,7 +136,7 @@ public struct StandbyPromote {
             let former = nodes.filter { $0.type == .primary && $0.active && $0.nodeID != config.nodeID }
             log.info("would register \(me) as the primary\(former.isEmpty ? "" : ", mark " + former.map { "node \"\($0.nodeName)\" (ID: \($0.nodeID))" }.joined(separator: ", ") + " inactive") and increment the voting term")
             for sibling in siblings {
-                log.info("would make sibling node \"\(sibling.nodeName)\" (ID: \(sibling.nodeID)) follow with: \(SiblingsFollow(context: context, remoteUser: options.remoteUser).display(sibling, newPrimary: record))")
+                log.info("would make sibling \(sibling.nodeLabel) follow with: \(SiblingsFollow(context: context, remoteUser: options.remoteUser).display(sibling, newPrimary: record))")
             }
             return PromoteResult(nodeID: config.nodeID, timeline: info.timeline, lsn: info.replayLSN, elapsedSeconds: 0, dryRun: true)
         }

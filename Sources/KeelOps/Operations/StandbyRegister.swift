@@ -79,7 +79,7 @@ public struct StandbyRegister {
         try await checkAttached(local: local, to: upstream, others: try context.query { try store.nodes() })
         if context.dryRun {
             log.info("prerequisites for registering the standby are met")
-            log.info("would register node \"\(config.nodeName)\" (ID: \(config.nodeID)) as a standby of \"\(upstream.nodeName)\" (ID: \(upstreamID))")
+            log.info("would register \(config.nodeLabel) as a standby of \"\(upstream.nodeName)\" (ID: \(upstreamID))")
             return
         }
         let record = NodeRecord(nodeID: config.nodeID, upstreamNodeID: upstreamID, active: true, nodeName: config.nodeName, type: .standby,
@@ -91,7 +91,7 @@ public struct StandbyRegister {
         await EventWriter(context: context).record(.standbyRegister,
                                                    details: "standby registration succeeded; upstream node ID is \(upstreamID)",
                                                    on: primary, primary: primaryRecord)
-        log.notice("standby node \"\(config.nodeName)\" (ID: \(config.nodeID)) successfully registered")
+        log.notice("standby \(config.nodeLabel) successfully registered")
     }
 
     /// repmgr's attachment checks: this server streams from `upstream` (waiting up to 10 s for the WAL
@@ -102,7 +102,7 @@ public struct StandbyRegister {
         let mine = Conninfo.parse(context.config.conninfo) ?? []
         if let host = mine.last(where: { $0.key == "host" })?.value, let port = Int(mine.last(where: { $0.key == "port" })?.value ?? "5432"),
            let twin = others.first(where: { $0.nodeID != context.config.nodeID && Conninfo.names($0.conninfo, host: host, port: port) }) {
-            throw KeelError(.badConfig, "node \"\(twin.nodeName)\" (ID: \(twin.nodeID)) is already registered with this server's address (\(host):\(port))",
+            throw KeelError(.badConfig, "\(twin.nodeLabel) is already registered with this server's address (\(host):\(port))",
                             hint: "use that node's configuration, or -F/--force")
         }
         let deadline = Date().addingTimeInterval(10)
@@ -114,7 +114,7 @@ public struct StandbyRegister {
         }
         guard let sender, Conninfo.names(upstream.conninfo, host: sender.host, port: sender.port) else {
             let actual = sender.map { s in others.first { Conninfo.names($0.conninfo, host: s.host, port: s.port) }?.nodeName ?? "\(s.host):\(s.port)" }
-            throw KeelError(.badConfig, "this node does not appear to be attached to upstream node \"\(upstream.nodeName)\" (ID: \(upstream.nodeID))",
+            throw KeelError(.badConfig, "this node does not appear to be attached to upstream \(upstream.nodeLabel)",
                             detail: actual.map { "it streams from \($0)" } ?? "its WAL receiver is not streaming",
                             hint: "check primary_conninfo, or use -F/--force to register it anyway")
         }

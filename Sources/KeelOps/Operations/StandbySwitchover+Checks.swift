@@ -27,7 +27,7 @@ extension StandbySwitchover {
     func precheck() async throws -> SwitchoverPlan {
         let config = context.config
         let log = context.logger
-        let me = "node \"\(config.nodeName)\" (ID: \(config.nodeID))"
+        let me = config.nodeLabel
         let local = try context.connectLocal()
         let info = try context.query { try ServerInfo.read(local) }
         guard info.isInRecovery else {
@@ -51,7 +51,7 @@ extension StandbySwitchover {
             throw KeelError(.switchoverFailed, found == nil ? "no active primary is registered" : "\(me) is not registered as a standby",
                             hint: "register this standby with \"keel standby register\"")
         }
-        let primaryLabel = "node \"\(primaryRecord.nodeName)\" (ID: \(primaryRecord.nodeID))"
+        let primaryLabel = primaryRecord.nodeLabel
         let primaryInfo = try context.query { try ServerInfo.read(primary) }
         guard primaryInfo.systemIdentifier == info.systemIdentifier else {
             throw KeelError(.switchoverFailed, "this node is not part of the primary's replication cluster",

@@ -79,7 +79,7 @@ public struct StandbySwitchover {
         let log = context.logger
         let plan = try await precheck()
         let primaryLabel = plan.primaryLabel
-        let me = "node \"\(config.nodeName)\" (ID: \(config.nodeID))"
+        let me = config.nodeLabel
         let stopArgs = ["node", "service", "--action=stop", "--checkpoint"]
         var rejoinArgs = ["node", "rejoin", "-d", config.conninfo]
         if options.forceRewind { rejoinArgs.append("--force-rewind") }
@@ -102,7 +102,7 @@ public struct StandbySwitchover {
             log.info("would promote \(me)")
             log.info("would rejoin \(primaryLabel) with: \(Conninfo.masked(plan.primaryRemote.display(rejoinArgs)))")
             for sibling in siblings {
-                log.info("would make sibling node \"\(sibling.nodeName)\" (ID: \(sibling.nodeID)) follow with: \(SiblingsFollow(context: context, remoteUser: options.remoteUser).display(sibling, newPrimary: newPrimaryRecord))")
+                log.info("would make sibling \(sibling.nodeLabel) follow with: \(SiblingsFollow(context: context, remoteUser: options.remoteUser).display(sibling, newPrimary: newPrimaryRecord))")
             }
             if !toPause.isEmpty { log.info("would unpause keeld on node(s) \(toPause.map(String.init).joined(separator: ", "))") }
             return SwitchoverResult(newPrimaryID: config.nodeID, formerPrimaryID: plan.primaryRecord.nodeID, elapsedSeconds: 0, dryRun: true)
@@ -156,11 +156,11 @@ public struct StandbySwitchover {
         }
         if options.siblingsFollow {
             for failure in await SiblingsFollow(context: context, remoteUser: options.remoteUser).run(siblings, newPrimary: newPrimaryRecord) {
-                problems.append("sibling node \"\(failure.node.nodeName)\" (ID: \(failure.node.nodeID)) did not follow: \(failure.reason)")
+                problems.append("sibling \(failure.node.nodeLabel) did not follow: \(failure.reason)")
                 commands.append(failure.command)
             }
             for sibling in plan.unreachableSiblings {
-                problems.append("sibling node \"\(sibling.nodeName)\" (ID: \(sibling.nodeID)) was unreachable and did not follow")
+                problems.append("sibling \(sibling.nodeLabel) was unreachable and did not follow")
                 commands.append(SiblingsFollow(context: context, remoteUser: options.remoteUser).display(sibling, newPrimary: newPrimaryRecord))
             }
         } else if !plan.siblings.isEmpty {
@@ -168,7 +168,7 @@ public struct StandbySwitchover {
                         metadata: ["hint": "use --siblings-follow to make them follow the new primary, or run \"keel standby follow\" on them"])
         }
         pauser.unpause(toPause, primary: newPrimary)
-        let details = "node \"\(config.nodeName)\" (ID: \(config.nodeID)) promoted to primary, node \"\(plan.primaryRecord.nodeName)\" (ID: \(plan.primaryRecord.nodeID)) demoted to standby"
+        let details = "\(config.nodeLabel) promoted to primary, \(plan.primaryRecord.nodeLabel) demoted to standby"
         await EventWriter(context: context).record(.standbySwitchover, successful: problems.isEmpty,
                                                    details: problems.isEmpty ? details : details + "; incomplete: " + problems.joined(separator: "; "),
                                                    on: newPrimary, primary: plan.primaryRecord)
@@ -191,9 +191,9 @@ public struct StandbySwitchover {
             let conn = try Connection(conninfo: node.conninfo)
             try conn.query("SELECT pg_catalog.pg_drop_replication_slot(slot_name) FROM pg_catalog.pg_replication_slots WHERE slot_name = $1 AND NOT active",
                            [slotName])
-            context.logger.info("replication slot \"\(slotName)\" dropped on node \"\(node.nodeName)\" (ID: \(node.nodeID))")
+            context.logger.info("replication slot \"\(slotName)\" dropped on \(node.nodeLabel)")
         } catch {
-            context.logger.warning("unable to drop replication slot \"\(slotName)\" on node \"\(node.nodeName)\" (ID: \(node.nodeID)): \(error)")
+            context.logger.warning("unable to drop replication slot \"\(slotName)\" on \(node.nodeLabel): \(error)")
         }
     }
 }

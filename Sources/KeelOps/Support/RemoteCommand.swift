@@ -55,7 +55,7 @@ public struct RemoteCommand: Sendable {
     /// `config_file` on record.
     public func keelArguments(_ arguments: [String]) throws -> [String] {
         guard !node.configFile.isEmpty else {
-            throw KeelError(.badConfig, "node \"\(node.nodeName)\" (ID: \(node.nodeID)) has no configuration file on record (repmgr.nodes.config_file)",
+            throw KeelError(.badConfig, "\(node.nodeLabel) has no configuration file on record (repmgr.nodes.config_file)",
                             hint: "register the node again with its configuration file given with -f")
         }
         return ["-f", node.configFile] + arguments
@@ -86,7 +86,7 @@ public struct RemoteCommand: Sendable {
             do {
                 return try await ProcessRunner.run(keelPath, args, timeout: timeout)
             } catch {
-                throw KeelError(.systemFailure, "unable to run \"\(keelPath)\" for node \"\(node.nodeName)\" (ID: \(node.nodeID))",
+                throw KeelError(.systemFailure, "unable to run \"\(keelPath)\" for \(node.nodeLabel)",
                                 detail: "\(error)", hint: "set repmgr_bindir to the directory holding keel")
             }
         case .ssh(let host):
@@ -100,7 +100,7 @@ public struct RemoteCommand: Sendable {
             }
             // 255: ssh could not connect; 127: ssh (or keel on the remote host) not found.
             if result.status == 255 || result.status == 127 {
-                throw KeelError(.badSSH, "unable to run keel on host \"\(host)\" of node \"\(node.nodeName)\" (ID: \(node.nodeID)) via SSH (exit status \(result.status))",
+                throw KeelError(.badSSH, "unable to run keel on host \"\(host)\" of \(node.nodeLabel) via SSH (exit status \(result.status))",
                                 detail: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines),
                                 hint: "check passwordless SSH from this host as this user, and ssh_options")
             }

@@ -56,14 +56,14 @@ public struct SiblingsFollow {
         let timeout = Double(context.config.int("standby_follow_timeout") + 60)
         var failures: [Failure] = []
         for sibling in siblings {
-            let label = "node \"\(sibling.nodeName)\" (ID: \(sibling.nodeID))"
+            let label = sibling.nodeLabel
             let remote = RemoteCommand(node: sibling, config: context.config, remoteUser: remoteUser)
             let shown = display(sibling, newPrimary: newPrimary)
             log.info("making sibling \(label) follow the new primary: \(shown)")
             do {
                 let result = try await remote.run(Self.arguments(for: sibling, newPrimary: newPrimary), timeout: timeout)
                 if result.succeeded {
-                    log.notice("sibling \(label) now follows node \"\(newPrimary.nodeName)\" (ID: \(newPrimary.nodeID))")
+                    log.notice("sibling \(label) now follows \(newPrimary.nodeLabel)")
                 } else {
                     let reason = "exit status \(result.status): " + Self.tail(result.stderr + result.stdout)
                     log.warning("unable to make sibling \(label) follow the new primary (\(reason))")
