@@ -2,7 +2,7 @@
 import PackageDescription
 
 // Keel: a repmgr-compatible replication and failover manager for PostgreSQL with in-process Lua hooks.
-// Layout (see ../shared/DESIGN.md): KeelCore is pure (no libpq, no Lua, no processes, no clock);
+// Layout: KeelCore is pure (no libpq, no Lua, no processes, no clock);
 // KeelPostgres and KeelLua are the adapters; KeelOps holds the operations; keel and keeld are thin.
 let package = Package(
     name: "keel",

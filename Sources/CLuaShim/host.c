@@ -1,7 +1,7 @@
 /* The VM's host state: the capped allocator and the time-budget count hook.
    Copied behaviour: redis script_lua.c (luaMaskCountHook re-arms the hook on every line once the script
-   is past its time, so pcall inside the script cannot swallow the error) and NOTES.md (a capped lua_Alloc
-   that never fails a shrink leaves the state usable after LUA_ERRMEM). */
+   is past its time, so pcall inside the script cannot swallow the error), and a capped lua_Alloc
+   that never fails a shrink leaves the state usable after LUA_ERRMEM. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>

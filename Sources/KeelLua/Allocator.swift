@@ -3,7 +3,7 @@ import CLuaShim
 /// The VM's memory accounting and cap. The allocator itself is C (`keel_lua_alloc` in CLuaShim/host.c):
 /// it counts every byte the VM holds and, while Lua code runs, refuses to grow past `memoryLimit`
 /// (`lua_memory_limit`), which Lua turns into a memory error (`LUA_ERRMEM`) for that call only — Lua
-/// collects garbage and retries first, and the state stays usable afterwards (NOTES.md). While Swift
+/// collects garbage and retries first, and the state stays usable afterwards. While Swift
 /// pushes values (arguments, `keel.*` results) the cap is lifted and checked again when Swift returns, so
 /// a memory error is never raised inside a Swift frame.
 extension LuaState {

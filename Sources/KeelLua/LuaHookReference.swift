@@ -1,6 +1,6 @@
 /// A hook value naming a Lua function: `lua:PATH` (the function the file returns) or `lua:PATH#name`
 /// (the global `name` the file defines, else the field `name` of the table the file returns), as
-/// DESIGN.md's "Lua" section specifies.
+/// the README's "Lua hooks" section specifies.
 public struct LuaHookReference: Sendable, Hashable, CustomStringConvertible {
     /// The script file (absolute once resolved against the configuration file's folder).
     public var path: String

@@ -7,7 +7,7 @@ import CLuaShim
 /// Every method uses only Lua API calls that cannot raise a Lua error while the memory cap is lifted
 /// (`keel_lua_host.enforce == 0`, which is how Swift code runs: building arguments before a call, and inside
 /// the trampoline): raw table access (`lua_rawget`, `lua_rawset`, `lua_next`), `lua_to*`, pushes. It never
-/// calls metamethods, so no Lua code runs inside a Swift frame (NOTES.md: a Lua error must never unwind
+/// calls metamethods, so no Lua code runs inside a Swift frame (a Lua error must never unwind
 /// a Swift frame).
 struct LuaStack {
     /// The `lua_State*` of the thread.

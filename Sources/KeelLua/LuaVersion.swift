@@ -1,7 +1,7 @@
 import CLua
 import CLuaShim
 
-/// The Lua interpreter Keel links (liblua5.4). The hook runtime is built on this module (see DESIGN.md, "Lua").
+/// The Lua interpreter Keel links (liblua5.4). The hook runtime is built on this module.
 public enum LuaRuntime {
     /// `LUA_VERSION_NUM` of the linked library as reported at run time by `lua_version` (504 for Lua 5.4).
     public static var versionNumber: Int {

@@ -1,7 +1,7 @@
 import CLua
 import CLuaShim
 
-/// The library set scripts see (DESIGN.md, "Lua"), by allow-list as redis does (`script_lua.c`:
+/// The library set scripts see by allow-list as redis does (`script_lua.c`:
 /// `luaLoadLibraries`, `lua_builtins_allow_list`): `base` without `dofile`, `loadfile`, `require` and with a
 /// text-only `load`; `coroutine`, `string`, `table`, `math`, `utf8` whole (coroutines inherit the budget
 /// hook); `os.time/clock/date/difftime/getenv` only;

@@ -7,9 +7,9 @@ import Testing
 struct ConfigFixtureTests {
     @Test("the repmgr deployment guide's file loads with its exact values")
     func guideFixture() throws {
-        let config = try KeelConfig.load(path: ConfigFixtures.path("repmgr-guide.conf"))
+        let config = try KeelConfig.load(path: ConfigFixtures.path("deployment-guide.conf"))
         #expect(config.warnings.isEmpty)
-        #expect(config.path == ConfigFixtures.path("repmgr-guide.conf"))
+        #expect(config.path == ConfigFixtures.path("deployment-guide.conf"))
         #expect(config.nodeID == 1)
         #expect(config.nodeName == "node1")
         #expect(config.conninfo == "host=127.0.0.1 port=5432 user=repmgr dbname=repmgr connect_timeout=2")
@@ -54,7 +54,7 @@ struct ConfigFixtureTests {
     /// other setting has repmgr's default.
     @Test("the 5.3.3 sample, commented out as shipped, plus the required keys: all defaults")
     func sampleCommentedOut() throws {
-        let sample = try ConfigFixtures.text("repmgr-5.3.3-sample-settings.conf")
+        let sample = try ConfigFixtures.text("repmgr-5.3-settings.conf")
         let commented = sample.split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.hasPrefix("#") || $0.isEmpty ? String($0) : "#" + $0 }
             .joined(separator: "\n")
@@ -95,13 +95,13 @@ struct ConfigFixtureTests {
     @Test("the 5.3.3 sample as-is: the three value-less lines are errors, reported together")
     func sampleAsIs() throws {
         let error = try #require(ConfigFixtures.failure(
-            try ConfigFixtures.text("repmgr-5.3.3-sample-settings.conf"), withRequired: false,
-            file: ConfigFixtures.path("repmgr-5.3.3-sample-settings.conf")))
+            try ConfigFixtures.text("repmgr-5.3-settings.conf"), withRequired: false,
+            file: ConfigFixtures.path("repmgr-5.3-settings.conf")))
         let syntax = error.errors.filter { $0.message.hasPrefix("syntax error") }
         #expect(syntax.map(\.line) == [3, 30, 56])
         #expect(syntax.map(\.key) == ["node_id", "recovery_min_apply_delay", "repmgrd_pid_file"])
         #expect(syntax.allSatisfy { $0.message.contains("missing value") })
-        #expect(syntax.allSatisfy { $0.file == ConfigFixtures.path("repmgr-5.3.3-sample-settings.conf") })
+        #expect(syntax.allSatisfy { $0.file == ConfigFixtures.path("repmgr-5.3-settings.conf") })
         #expect(error.warnings.isEmpty)  // every key of the sample is known
     }
 
@@ -109,7 +109,7 @@ struct ConfigFixtureTests {
     /// are repmgr's defaults, except where the sample shows a non-default example.
     @Test("the 5.3.3 sample with values: every key known, sample values = defaults")
     func sampleWithValues() throws {
-        var text = try ConfigFixtures.text("repmgr-5.3.3-sample-settings.conf")
+        var text = try ConfigFixtures.text("repmgr-5.3-settings.conf")
         text = text.replacingOccurrences(of: "node_id=\n", with: "node_id=1\n")
             .replacingOccurrences(of: "node_name=''", with: "node_name='node1'")
             .replacingOccurrences(of: "conninfo=''", with: "conninfo='host=db1 dbname=repmgr user=repmgr'")

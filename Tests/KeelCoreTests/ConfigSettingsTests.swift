@@ -5,7 +5,7 @@ import Testing
 
 @Suite("settings table")
 struct ConfigSettingsTests {
-    /// Every key of ANCHORS.md §1.3 (repmgr 5.3.3 `config_file_settings[]`, hidden ones included).
+    /// Every key of repmgr 5.3.3 (its `config_file_settings[]`, hidden ones included).
     static let repmgrKeys: [String] = [
         "node_id", "node_name", "conninfo", "data_directory", "config_directory", "pg_bindir", "repmgr_bindir",
         "replication_user", "replication_type", "location", "use_replication_slots", "witness_sync_interval",
@@ -48,7 +48,7 @@ struct ConfigSettingsTests {
 
     @Test("every key of the 5.3.3 sample is in the table")
     func sampleKeysKnown() throws {
-        let sample = try ConfigFixtures.text("repmgr-5.3.3-sample-settings.conf")
+        let sample = try ConfigFixtures.text("repmgr-5.3-settings.conf")
         let keys = sample.split(separator: "\n")
             .filter { !$0.hasPrefix("#") }
             .compactMap { $0.split(separator: "=", maxSplits: 1).first?.trimmingCharacters(in: .whitespaces) }
@@ -78,7 +78,7 @@ struct ConfigSettingsTests {
         }
     }
 
-    @Test("repmgr's defaults and minimums (ANCHORS §1.3)",
+    @Test("repmgr's defaults and minimums",
           arguments: [
               ("witness_sync_interval", ConfigValue.int(15), 1), ("log_status_interval", .int(300), 0),
               ("promote_check_timeout", .int(60), 1), ("promote_check_interval", .int(1), 1),

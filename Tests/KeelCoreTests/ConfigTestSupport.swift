@@ -5,21 +5,26 @@ import Testing
 
 /// Helpers shared by the configuration tests.
 enum ConfigFixtures {
-    /// `/work/shared/fixtures`, found from this file's location (`../../../shared/fixtures`).
+    /// The repository's `Tests/Fixtures`, found from this file's location.
     static var directory: URL {
         URL(fileURLWithPath: #filePath)
-            .resolvingSymlinksInPath()
             .deletingLastPathComponent()  // KeelCoreTests
             .deletingLastPathComponent()  // Tests
-            .deletingLastPathComponent()  // main
-            .deletingLastPathComponent()  // work
-            .appendingPathComponent("shared/fixtures")
+            .appendingPathComponent("Fixtures")
     }
 
     static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
+    /// The fixture's text; a missing fixture is an error that names the file.
     static func text(_ name: String) throws -> String {
-        try String(contentsOfFile: path(name), encoding: .utf8)
+        guard FileManager.default.fileExists(atPath: path(name)) else { throw MissingFixture(path: path(name)) }
+        return try String(contentsOfFile: path(name), encoding: .utf8)
+    }
+
+    /// A fixture file that is not where the tests expect it.
+    struct MissingFixture: Error, CustomStringConvertible {
+        let path: String
+        var description: String { "test fixture missing: \(path)" }
     }
 
     /// A file name that does not exist, so that no permission check or include finds anything.

@@ -2,7 +2,7 @@ import Foundation
 import KeelTesting
 
 /// A workspace with staged keel binaries and helpers to write node configurations in the shape of the
-/// repmgr deployment guide (`shared/fixtures/repmgr-guide.conf`, with its comments, escaped quotes and
+/// repmgr deployment guide (`Tests/Fixtures/deployment-guide.conf`, with its comments, escaped quotes and
 /// commented-out keys), run `keel` as the server user, and start cloned standbys.
 final class ClusterFixture {
     let workspace: TestWorkspace
@@ -14,11 +14,15 @@ final class ClusterFixture {
 
     deinit { workspace.close() }
 
-    /// The guide's repmgr.conf, read from `shared/fixtures` beside the package.
+    /// The guide's repmgr.conf, read from the repository's `Tests/Fixtures`. A missing fixture stops the
+    /// test run with a message naming the file: a test on an empty configuration would prove nothing.
     static let guideConfig: String = {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let path = root.deletingLastPathComponent().appendingPathComponent("shared/fixtures/repmgr-guide.conf").path
-        return (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/deployment-guide.conf").path
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            fatalError("test fixture missing or unreadable: \(path)")
+        }
+        return text
     }()
 
     /// Writes `<name>.conf` from the guide's file with this node's identity, conninfo, data directory and

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import KeelLua
 
-/// The library set of DESIGN.md: what is there, what is not, and that scripts cannot reach each other.
+/// The library set scripts see: what is there, what is not, and that scripts cannot reach each other.
 @Suite("Lua sandbox")
 struct SandboxTests {
     @Test("forbidden functions are absent; allowed ones are there")

@@ -1,11 +1,11 @@
 #ifndef KEEL_CLUASHIM_H
 #define KEEL_CLUASHIM_H
-/* C wrappers for Lua 5.4's function-like macros, which Swift cannot import (see shared/NOTES.md),
+/* C wrappers for Lua 5.4's function-like macros, which Swift cannot import,
    and the parts of Keel's Lua host that must be C because they raise Lua errors (longjmp): the
    capped allocator, the time-budget count hook, the trampoline that calls into Swift, the message
    handler and the text-only `load`.
 
-   Rule (HAProxy's WILL_LJMP, NOTES.md): no function here that a Swift frame calls raises a Lua
+   Rule (HAProxy's WILL_LJMP): no function here that a Swift frame calls raises a Lua
    error, except keel_lua_pcall's callee running inside the protected call. Errors wanted by Swift
    code are returned as a status and raised by C after Swift has returned. */
 #include <stddef.h>

@@ -33,7 +33,7 @@ extension KeelHost {
     public var dryRun: Bool { false }
 }
 
-/// A node as `keel.node`, `keel.nodes()` and `keel.node_by_id` hand it to Lua (DESIGN.md's fields).
+/// A node as `keel.node`, `keel.nodes()` and `keel.node_by_id` hand it to Lua.
 public struct LuaNode: Sendable, Equatable {
     /// `node_id`.
     public var id: Int

@@ -2,7 +2,7 @@ import CLua
 import CLuaShim
 import Foundation
 
-/// The `keel` module of DESIGN.md as Lua sees it, and the bridge from Lua into Swift.
+/// The `keel` module as Lua sees it, and the bridge from Lua into Swift.
 ///
 /// Table layout (a fresh copy per script environment, so no script can change another's):
 /// `keel.node` (this node, looked up once per call on first use), `keel.nodes()`, `keel.node_by_id(id)`,
@@ -13,7 +13,7 @@ import Foundation
 ///
 /// Every function is a C closure (`keel_lua_push_host_function`) whose trampoline calls `dispatch` here.
 /// Swift reports failures by pushing a message and returning `KEEL_LUA_RAISE`; the trampoline raises it
-/// after Swift has returned (HAProxy's `WILL_LJMP` discipline, NOTES.md). Used on the engine's thread only.
+/// after Swift has returned (HAProxy's `WILL_LJMP` discipline). Used on the engine's thread only.
 final class KeelModule {
     /// The functions, numbered for the trampoline's upvalue.
     enum Function: Int32, CaseIterable {

@@ -2,7 +2,7 @@ import Foundation
 import KeelCore
 import KeelLua
 
-/// A hook key's value, the one contract for shell and Lua hooks (DESIGN.md, "Configuration"): empty, a
+/// A hook key's value, the one contract for shell and Lua hooks (see the README, "Lua hooks"): empty, a
 /// shell command (repmgr's `%` placeholders, expanded and shell-quoted by `Placeholders.expand`, run with
 /// `/bin/sh -c`), or `lua:PATH` / `lua:PATH#function` (run in-process by the Lua engine).
 public enum Hook: Sendable, Equatable, CustomStringConvertible {

@@ -2,7 +2,7 @@ import Foundation
 import KeelCore
 import KeelLua
 
-/// The tables passed to Lua hooks (DESIGN.md, "Hook contexts"), and the shell placeholders derived from
+/// The tables passed to Lua hooks (the README's "Hook contexts"), and the shell placeholders derived from
 /// the same table, so both kinds of hook see the same facts.
 ///
 /// | point | table | shell placeholders |

@@ -4,7 +4,7 @@ import KeelLua
 import KeelPostgres
 import Logging
 
-/// Runs hooks of both kinds behind one contract (STYLE.md §7.12): a shell command through `/bin/sh -c`
+/// Runs hooks of both kinds behind one contract: a shell command through `/bin/sh -c`
 /// with its placeholders expanded, or a Lua function in the process's one Lua VM, created on first use.
 ///
 /// Results follow the shell forms' meaning: exit 0 or Lua `true` allows/succeeds; a non-zero exit, Lua
