@@ -15,6 +15,26 @@ func fail(_ message: String, hint: String? = nil) -> Never {
 }
 
 let arguments = ArgumentNormalizer.normalize(Array(CommandLine.arguments.dropFirst()))
+// repmgr's stand-alone options: `-V`/`--version-number`, and `--dump-config` (read the file, print the
+// parsed settings as `key|value`, exit 0; any other argument but the global options is ignored).
+if arguments == ["-V"] || arguments == ["--version-number"] {
+    print(arguments == ["-V"] ? "keel \(Keel.configuration.version)" : Keel.configuration.version)
+    exit(0)
+}
+if arguments.contains("--dump-config") {
+    do {
+        let options = try GlobalOptions.parse(arguments.filter { $0 != "--dump-config" })
+        let config = try options.loadConfig()
+        for warning in config.warnings { FileHandle.standardError.write(Data("WARNING: \(warning)\n".utf8)) }
+        print(config.dumpLines().joined(separator: "\n"))
+        exit(0)
+    } catch let error as KeelError {
+        FileHandle.standardError.write(Data((error.description + "\n").utf8))
+        exit(error.status.rawValue)
+    } catch {
+        fail(GlobalOptions.message(for: error), hint: "--dump-config takes only the global options (-f FILE)")
+    }
+}
 // An unknown object or action gets repmgr's kind of message and exit 1, before option parsing.
 if let object = arguments.first, !object.hasPrefix("-"), object != "help" {
     guard let group = Keel.configuration.subcommands.first(where: { $0._commandName == object }) else {

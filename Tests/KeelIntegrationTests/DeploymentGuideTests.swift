@@ -95,7 +95,9 @@ struct DeploymentGuideTests {
         let json = try f.keel("cluster", "show", "--json", "-f", f.config("node3"))
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
         #expect(entries.map { $0["role"] as? String } == ["primary", "standby", "witness"])
-        #expect(entries.map { $0["status"] as? String } == ["* running", "running", "* running"])
+        #expect(entries.map { $0["status"] as? String } == ["running", "running", "running"])
+        #expect(entries.map { $0["is_primary"] as? Bool } == [true, false, false])
+        #expect(entries.first?["upstream"] is NSNull)
         #expect(entries.map { $0["timeline"] as? Int } == [1, 1, 1])
 
         // node check: all checks OK on the standby and the primary; Nagios format for a single check.

@@ -14,6 +14,10 @@ struct ClusterShowTests {
                    totalDataSize: 0)
     }
 
+    static func probe(recovery: Bool, timeline: Int = 1, receivingFrom port: String? = nil) -> ClusterShow.Probe {
+        ClusterShow.Probe(info: info(recovery: recovery, timeline: timeline, receivingFrom: port), replication: [:])
+    }
+
     static func node(_ id: Int, _ type: NodeType, upstream: Int? = nil, active: Bool = true) -> NodeRecord {
         NodeRecord(nodeID: id, upstreamNodeID: upstream, active: active, nodeName: "node\(id)", type: type,
                    conninfo: "host=127.0.0.1 port=540\(id) user=repmgr password=hunter2", replicationUser: "repmgr", configFile: "/k.conf")
@@ -33,30 +37,36 @@ struct ClusterShowTests {
     ])
     func status(type: NodeType, active: Bool, recovery: Bool?, expected: String) {
         let nodes = [Self.node(1, type, active: active)]
-        let (entries, issues) = ClusterShow.evaluate(nodes: nodes) { _ in recovery.map { Self.info(recovery: $0) } }
-        #expect(entries.first?.status == expected)
+        let listing = ClusterShow.evaluate(nodes: nodes) { _ in recovery.map { Self.probe(recovery: $0) } }
+        let (entries, issues) = (listing.entries, listing.issues)
+        #expect(entries.first?.statusText.trimmingCharacters(in: .whitespaces) == expected)
+        #expect(entries.first?.status == String(expected.drop { "*!?- ".contains($0) }))
+        #expect(entries.first?.isPrimary == (type == .primary && expected == "* running"))
         #expect(issues.isEmpty == (expected == "* running" || expected == "running"))
     }
 
     @Test("a standby attached to another node than its registered upstream is flagged")
     func upstreamMismatch() {
         let nodes = [Self.node(1, .primary), Self.node(2, .standby, upstream: 1), Self.node(3, .standby, upstream: 1)]
-        let (entries, issues) = ClusterShow.evaluate(nodes: nodes) { node in
+        let listing = ClusterShow.evaluate(nodes: nodes) { node in
             switch node.nodeID {
-            case 1: Self.info(recovery: false)
-            case 2: Self.info(recovery: true, receivingFrom: "5401")
-            default: Self.info(recovery: true, receivingFrom: "5402")
+            case 1: Self.probe(recovery: false)
+            case 2: Self.probe(recovery: true, receivingFrom: "5401")
+            default: Self.probe(recovery: true, receivingFrom: "5402")
             }
         }
-        #expect(entries[1].upstream == "node1")
-        #expect(entries[2].upstream == "! node2")
+        let (entries, issues) = (listing.entries, listing.issues)
+        #expect(entries[1].upstreamText == "node1")
+        #expect(entries[2].upstreamText == "! node2")
+        #expect(entries[2].upstream == "node1")
+        #expect(entries[2].attachedTo == "node2")
         #expect(issues.count == 1)
         #expect(issues[0].contains("node3"))
     }
 
     @Test("the connection string column never shows a password")
     func masked() {
-        let (entries, _) = ClusterShow.evaluate(nodes: [Self.node(1, .primary)]) { _ in Self.info(recovery: false) }
+        let entries = ClusterShow.evaluate(nodes: [Self.node(1, .primary)]) { _ in Self.probe(recovery: false) }.entries
         #expect(!entries[0].connectionString.contains("hunter2"))
         #expect(entries[0].connectionString.contains("password=..."))
     }
@@ -64,9 +74,36 @@ struct ClusterShowTests {
     @Test("the timeline column shows the node's current timeline, unknown when unreachable")
     func timeline() {
         let nodes = [Self.node(1, .primary), Self.node(2, .standby, upstream: 1)]
-        let (entries, _) = ClusterShow.evaluate(nodes: nodes) { $0.nodeID == 1 ? Self.info(recovery: false, timeline: 3) : nil }
+        let entries = ClusterShow.evaluate(nodes: nodes) { $0.nodeID == 1 ? Self.probe(recovery: false, timeline: 3) : nil }.entries
         #expect(entries[0].timeline == 3)
         #expect(entries[1].timeline == nil)
         #expect(entries[1].upstream == "node1")
+        #expect(entries[1].upstreamText == "node1")
+        #expect(entries[0].upstream == nil)
+    }
+
+    @Test("a standby in catchup on its upstream: a note naming the state, not an issue; the upstream column stays plain")
+    func catchup() {
+        let nodes = [Self.node(1, .primary), Self.node(2, .standby, upstream: 1)]
+        let listing = ClusterShow.evaluate(nodes: nodes) { node in
+            node.nodeID == 1 ? ClusterShow.Probe(info: Self.info(recovery: false), replication: ["node2": "catchup"])
+                             : Self.probe(recovery: true, receivingFrom: "5401")
+        }
+        #expect(listing.issues.isEmpty)
+        #expect(listing.entries[1].replicationState == "catchup")
+        #expect(listing.entries[1].upstreamText == "node1")
+        #expect(listing.notes == ["node \"node2\" (ID: 2) is attached to its upstream node \"node1\" in state \"catchup\""])
+    }
+
+    @Test("--json carries values: plain status, null upstream, is_primary; no display marks")
+    func jsonValues() throws {
+        let nodes = [Self.node(1, .primary), Self.node(2, .standby, upstream: 1)]
+        let entries = ClusterShow.evaluate(nodes: nodes) { $0.nodeID == 1 ? Self.probe(recovery: false) : nil }.entries
+        let text = JSON.render(entries)
+        #expect(text.contains("\"status\" : \"running\""))
+        #expect(text.contains("\"status\" : \"unreachable\""))
+        #expect(text.contains("\"is_primary\" : true"))
+        #expect(!text.contains("* running") && !text.contains("? unreachable") && !text.contains("status_mark"))
+        #expect(!text.contains("\"upstream\" : \"\""))
     }
 }

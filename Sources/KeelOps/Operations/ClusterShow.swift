@@ -3,16 +3,25 @@ import KeelPostgres
 
 /// `keel cluster show [--compact] [--csv] [--json]`: every registered node with its role, live status,
 /// upstream, location, priority, current timeline and (masked) conninfo, polled directly.
-/// Statuses as repmgr 5.3 prints them (`* running`, `running`, `! running as primary`, `? unreachable`,
-/// `- failed`); exit 25 (ERR_NODE_STATUS) when an issue is detected. Source: `do_cluster_show`.
+/// The text form prints statuses as repmgr 5.3 does (`* running`, `running`, `! running as primary`,
+/// `? unreachable`, `- failed`; upstream `! name` / `? name`); `--json` carries the plain values.
+/// Exit 25 (ERR_NODE_STATUS) when an issue is detected. Source: `do_cluster_show`.
 public struct ClusterShow {
-    /// One node's line, also the JSON object of `--json`.
+    /// One node's line, also the JSON object of `--json` (snake-case keys).
     public struct Entry: Sendable, Encodable, Equatable {
         public var id: Int
         public var name: String
         public var role: String
+        /// `running`, `running as primary`, `running as standby`, `unreachable` or `failed`.
         public var status: String
-        public var upstream: String
+        /// The registered primary running as one, active.
+        public var isPrimary: Bool
+        /// The registered upstream node's name; `nil` when the node has none.
+        public var upstream: String?
+        /// The node a standby's WAL receiver actually streams from, when known.
+        public var attachedTo: String?
+        /// The standby's walsender state on its upstream (`streaming`, `catchup`, …), when the upstream answered.
+        public var replicationState: String?
         public var location: String
         public var priority: Int
         public var timeline: Int?
@@ -20,6 +29,33 @@ public struct ClusterShow {
         public var reachable: Bool
         public var inRecovery: Bool?
         public var active: Bool
+        /// repmgr's marks for the text form (`*`, `!`, `?`, `-` or empty); not part of the JSON.
+        public var statusMark: String = ""
+        public var upstreamMark: String = ""
+
+        enum CodingKeys: String, CodingKey {
+            case id, name, role, status, isPrimary, upstream, attachedTo, replicationState, location, priority, timeline
+            case connectionString, reachable, inRecovery, active
+        }
+
+        /// The status column as repmgr prints it: the mark, or two spaces, then the status.
+        public var statusText: String { statusMark.isEmpty ? "  " + status : statusMark + " " + status }
+
+        /// The upstream column as repmgr prints it: `! actual` for a mismatch, `? name` when unreachable.
+        public var upstreamText: String {
+            if upstreamMark == "!", let attachedTo { return "! " + attachedTo }
+            return (upstreamMark.isEmpty ? "" : upstreamMark + " ") + (upstream ?? "")
+        }
+    }
+
+    /// What polling one node gave: its state, and the walsender states it lists (by application name).
+    public struct Probe: Sendable {
+        public var info: ServerInfo
+        public var replication: [String: String]
+        public init(info: ServerInfo, replication: [String: String]) {
+            self.info = info
+            self.replication = replication
+        }
     }
 
     public let context: OpsContext
@@ -40,77 +76,38 @@ public struct ClusterShow {
             source = try context.connect(try context.remote.conninfo(defaultsFrom: context.config.conninfo), what: "node")
         }
         let nodes = try context.query { try MetadataStore(connection: source).nodes() }
-        let (entries, issues) = Self.evaluate(nodes: nodes, probe: { node in
-            guard let conn = try? Connection(conninfo: node.conninfo) else { return nil }
-            return try? ServerInfo.read(conn)
+        let listing = Self.evaluate(nodes: nodes, probe: { node in
+            guard let conn = try? Connection(conninfo: node.conninfo), let info = try? ServerInfo.read(conn) else { return nil }
+            return Probe(info: info, replication: (try? ReplicationStates.read(conn)) ?? [:])
         })
         switch context.format {
         case .csv:
-            context.output(entries.map { e in
+            context.output(listing.entries.map { e in
                 CSV.row([String(e.id), e.reachable ? "0" : "-1", e.inRecovery.map { $0 ? "1" : "0" } ?? "-1"])
             }.joined(separator: "\n"))
         case .json:
-            context.output(JSON.render(entries))
+            context.output(JSON.render(listing.entries))
         default:
-            var headers = ["ID", "Name", "Role", "Status", "Upstream", "Location", "Priority", "Timeline"]
-            if !compact { headers.append("Connection string") }
-            let rows = entries.map { e in
-                // repmgr aligns the bare status under the marked ones: "* running" / "  running".
-                let status = e.status.first.map { "*!?-".contains($0) } == true ? e.status : "  " + e.status
-                var row = [String(e.id), e.name, e.role, status, e.upstream, e.location, String(e.priority), e.timeline.map(String.init) ?? "?"]
-                if !compact { row.append(e.connectionString) }
-                return row
+            context.output(renderTable(listing.entries))
+            if !listing.issues.isEmpty {
+                context.logger.warning("following issues were detected\n\(listing.issues.map { "  - \($0)" }.joined(separator: "\n"))")
             }
-            context.output(TextTable(headers: headers, rows: rows).render())
-            if !issues.isEmpty {
-                context.logger.warning("following issues were detected\n\(issues.map { "  - \($0)" }.joined(separator: "\n"))")
+            if !listing.notes.isEmpty {
+                context.logger.warning("following notes apply\n\(listing.notes.map { "  - \($0)" }.joined(separator: "\n"))")
             }
         }
-        return issues.isEmpty ? .success : .nodeStatus
+        return listing.issues.isEmpty ? .success : .nodeStatus
     }
 
-    /// Pure evaluation of the listing: `probe` returns a node's live state, `nil` when unreachable.
-    /// Returns the entries and the issue sentences (role mismatch, unreachable, upstream mismatch).
-    public static func evaluate(nodes: [NodeRecord], probe: (NodeRecord) -> ServerInfo?) -> ([Entry], [String]) {
-        var issues: [String] = []
-        let infos = Dictionary(uniqueKeysWithValues: nodes.map { ($0.nodeID, probe($0)) })
-        let entries = nodes.map { node -> Entry in
-            let info = infos[node.nodeID] ?? nil
-            let label = node.nodeLabel
-            var status: String
-            switch (node.type, info) {
-            case (_, nil):
-                status = node.active ? "? unreachable" : "- failed"
-                issues.append(node.active ? "\(label) is registered as an active \(node.type.rawValue) but is unreachable"
-                                          : "\(label) is registered as an inactive \(node.type.rawValue) and is not running")
-            case (.primary, let i?) where i.isInRecovery:
-                status = "! running as standby"
-                issues.append("\(label) is registered as primary but running as standby")
-            case (.standby, let i?) where !i.isInRecovery:
-                status = "! running as primary"
-                issues.append("\(label) is registered as standby but running as primary")
-            case (.primary, _), (.witness, _):
-                status = node.active ? "* running" : "! running"
-                if !node.active { issues.append("\(label) is registered as inactive but is running") }
-            default:
-                status = node.active ? "running" : "! running"
-                if !node.active { issues.append("\(label) is registered as inactive but is running") }
-            }
-            var upstream = node.upstreamNodeID.flatMap { id in nodes.first { $0.nodeID == id }?.nodeName } ?? ""
-            if node.type == .standby, let info, info.isInRecovery, let sender = info.walReceiverSender {
-                let actual = nodes.first { Conninfo.names($0.conninfo, host: sender.host, port: sender.port) }
-                if let actual, actual.nodeID != node.upstreamNodeID {
-                    issues.append("\(label) is registered with upstream \"\(upstream.isEmpty ? "(none)" : upstream)\" but is attached to \"\(actual.nodeName)\"")
-                    upstream = "! \(actual.nodeName)"
-                }
-            } else if let id = node.upstreamNodeID, node.type == .standby, (infos[id] ?? nil) == nil, !upstream.isEmpty {
-                upstream = "? \(upstream)"
-            }
-            return Entry(id: node.nodeID, name: node.nodeName, role: node.type.rawValue, status: status, upstream: upstream,
-                         location: node.location, priority: node.priority, timeline: info?.timeline,
-                         connectionString: Conninfo.masked(node.conninfo), reachable: info != nil,
-                         inRecovery: info?.isInRecovery, active: node.active)
+    private func renderTable(_ entries: [Entry]) -> String {
+        var headers = ["ID", "Name", "Role", "Status", "Upstream", "Location", "Priority", "Timeline"]
+        if !compact { headers.append("Connection string") }
+        let rows = entries.map { e in
+            var row = [String(e.id), e.name, e.role, e.statusText, e.upstreamText, e.location, String(e.priority),
+                       e.timeline.map(String.init) ?? "?"]
+            if !compact { row.append(e.connectionString) }
+            return row
         }
-        return (entries, issues)
+        return TextTable(headers: headers, rows: rows).render()
     }
 }

@@ -71,6 +71,18 @@ public struct NodeCheck {
         public var slots: [String: Bool]
         /// Every registered node (to name the node a standby actually streams from).
         public var nodes: [NodeRecord] = []
+        /// A standby's walsender state on its registered upstream (`pg_stat_replication.state`).
+        public var upstreamState: UpstreamState = .unknown
+    }
+
+    /// What the registered upstream's `pg_stat_replication` says of this standby.
+    public enum UpstreamState: Sendable, Equatable {
+        /// The upstream could not be asked (unreachable, or no upstream registered).
+        case unknown
+        /// Listed, in this state (`streaming`, `catchup`, `startup`, …).
+        case listed(String)
+        /// Reachable, but this node's `application_name` is not among its walsenders.
+        case notListed
     }
 
     public let context: OpsContext
@@ -102,7 +114,8 @@ public struct NodeCheck {
             context.logger.debug("\(error.description)")
             return NagiosStatus.critical.rawValue
         }
-        let observation = try context.query { try Self.gather(conn, nodeID: context.config.nodeID) }
+        var observation = try context.query { try Self.gather(conn, nodeID: context.config.nodeID) }
+        if observation.info.isInRecovery, kinds.contains(.upstream) { observation.upstreamState = upstreamState(observation) }
         let results = kinds.map { Self.evaluate($0, observation, config: context.config) }
         switch context.format {
         case .json:
@@ -123,6 +136,14 @@ public struct NodeCheck {
         }
         if checks.count == 1, let r = results.first { return r.nagios.rawValue }
         return results.allSatisfy { $0.nagios == .ok } ? 0 : ExitStatus.nodeStatus.rawValue
+    }
+
+    /// Asks the registered upstream how it sees this standby; `.unknown` when it cannot be reached.
+    private func upstreamState(_ o: Observation) -> UpstreamState {
+        guard let id = o.record?.upstreamNodeID, let upstream = o.nodes.first(where: { $0.nodeID == id }),
+              let conn = try? Connection(conninfo: upstream.conninfo),
+              let states = try? ReplicationStates.read(conn) else { return .unknown }
+        return states[o.record?.nodeName ?? context.config.nodeName].map(UpstreamState.listed) ?? .notListed
     }
 
     /// Reads everything the checks need from `conn`. Throws `PostgresError`.
@@ -181,17 +202,7 @@ public struct NodeCheck {
             return Result(kind, .critical, "\(missing.count) of \(expected.count) downstream nodes not attached; missing: \(missing.joined(separator: ", "))",
                           perfdata: perf)
         case .upstream:
-            guard isStandby else { return Result(kind, .ok, "N/A - node is \(o.record?.type.rawValue ?? "primary")") }
-            if o.info.walReceiverStatus == "streaming" {
-                let registered = o.record?.upstreamNodeID.flatMap { id in o.nodes.first { $0.nodeID == id } }
-                if let registered, let sender = o.info.walReceiverSender,
-                   !Conninfo.names(registered.conninfo, host: sender.host, port: sender.port) {
-                    let actual = o.nodes.first { Conninfo.names($0.conninfo, host: sender.host, port: sender.port) }
-                    return Result(kind, .critical, "node streams from \(actual.map { "\"\($0.nodeName)\"" } ?? "\(sender.host):\(sender.port)"), not from its registered upstream \"\(registered.nodeName)\"")
-                }
-                return Result(kind, .ok, "node is attached to its upstream and streaming")
-            }
-            return Result(kind, .critical, "node is not streaming from its upstream (WAL receiver: \(o.info.walReceiverStatus ?? "not running"))")
+            return evaluateUpstream(o)
         case .slots:
             let inactive = o.slots.filter { !$0.value }.map(\.key).sorted()
             if inactive.isEmpty { return Result(kind, .ok, "node has no inactive physical replication slots") }
@@ -201,6 +212,32 @@ public struct NodeCheck {
             let missing = expected.filter { o.slots[$0] == nil }.sorted()
             if missing.isEmpty { return Result(kind, .ok, "node has no missing physical replication slots") }
             return Result(kind, .critical, "\(missing.count) missing physical replication slots: \(missing.joined(separator: ", "))")
+        }
+    }
+
+    /// `--upstream` (pure): the local WAL receiver, then how the upstream lists this node. A standby the
+    /// upstream lists in a state other than `streaming` (`catchup` after a restart) is attached: WARNING,
+    /// not CRITICAL, and the message names the state (repmgr 5.3 calls it "not attached").
+    static func evaluateUpstream(_ o: Observation) -> Result {
+        let kind = Kind.upstream
+        guard o.info.isInRecovery else { return Result(kind, .ok, "N/A - node is \(o.record?.type.rawValue ?? "primary")") }
+        let registered = o.record?.upstreamNodeID.flatMap { id in o.nodes.first { $0.nodeID == id } }
+        guard o.info.walReceiverStatus == "streaming" else {
+            return Result(kind, .critical, "node is not streaming from its upstream (WAL receiver: \(o.info.walReceiverStatus ?? "not running"))")
+        }
+        if let registered, let sender = o.info.walReceiverSender,
+           !Conninfo.names(registered.conninfo, host: sender.host, port: sender.port) {
+            let actual = o.nodes.first { Conninfo.names($0.conninfo, host: sender.host, port: sender.port) }
+            return Result(kind, .critical, "node streams from \(actual.map { "\"\($0.nodeName)\"" } ?? "\(sender.host):\(sender.port)"), not from its registered upstream \"\(registered.nodeName)\"")
+        }
+        let name = registered.map { "\"\($0.nodeName)\"" } ?? "(unknown)"
+        switch o.upstreamState {
+        case .listed(let state) where state != "streaming":
+            return Result(kind, .warning, "node is attached to its upstream node \(name) in state \"\(state)\"")
+        case .notListed:
+            return Result(kind, .warning, "node's WAL receiver is streaming but upstream node \(name) does not list it in pg_stat_replication")
+        default:
+            return Result(kind, .ok, "node is attached to its upstream and streaming")
         }
     }
 }

@@ -12,8 +12,10 @@ public struct ServiceStatus {
         public var id: Int
         public var name: String
         public var role: String
+        /// The plain status as `cluster show --json` gives it (`running`, `unreachable`, …).
         public var status: String
-        public var upstream: String
+        /// The registered upstream's name; `nil` when none.
+        public var upstream: String?
         public var pgRunning: Bool
         public var daemonRunning: Bool
         public var pid: Int?
@@ -22,6 +24,13 @@ public struct ServiceStatus {
         public var location: String
         /// Seconds since the node's daemon last saw its upstream (standbys), `nil` when unknown.
         public var upstreamLastSeenSeconds: Int?
+        /// The status and upstream columns as the text form prints them (repmgr's marks); not in the JSON.
+        public var statusText = ""
+        public var upstreamText = ""
+
+        enum CodingKeys: String, CodingKey {
+            case id, name, role, status, upstream, pgRunning, daemonRunning, pid, paused, priority, location, upstreamLastSeenSeconds
+        }
     }
 
     public let context: OpsContext
@@ -36,9 +45,10 @@ public struct ServiceStatus {
         let store = MetadataStore(connection: source)
         let nodes = try context.query { try store.nodes() }
         let daemons = try context.query { try store.daemonRecords() }
-        let (shown, _) = ClusterShow.evaluate(nodes: nodes) { node in
+        let shown = ClusterShow.evaluate(nodes: nodes) { node in
             (try? Connection(conninfo: node.conninfo)).flatMap { try? ServerInfo.read($0) }
-        }
+                .map { ClusterShow.Probe(info: $0, replication: [:]) }
+        }.entries
         let fresh = Double(max(3 * context.config.monitorIntervalSecs, 10))
         let entries = zip(nodes, shown).map { node, e -> Entry in
             let d = daemons.first { $0.nodeID == node.nodeID }
@@ -46,7 +56,8 @@ public struct ServiceStatus {
             return Entry(id: node.nodeID, name: node.nodeName, role: node.type.rawValue, status: e.status, upstream: e.upstream,
                          pgRunning: e.reachable, daemonRunning: running, pid: running ? d?.pid : nil, paused: d?.paused ?? false,
                          priority: node.priority, location: node.location,
-                         upstreamLastSeenSeconds: node.type == .standby ? d?.upstreamLastSeenSeconds.map { Int($0.rounded()) } : nil)
+                         upstreamLastSeenSeconds: node.type == .standby ? d?.upstreamLastSeenSeconds.map { Int($0.rounded()) } : nil,
+                         statusText: e.statusText, upstreamText: e.upstreamText)
         }
         switch context.format {
         case .csv:
@@ -58,9 +69,8 @@ public struct ServiceStatus {
             context.output(JSON.render(entries))
         default:
             let rows = entries.map { e -> [String] in
-                let status = e.status.first.map { "*!?-".contains($0) } == true ? e.status : "  " + e.status
                 let seen = e.upstreamLastSeenSeconds.map { "\($0) second(s) ago" } ?? "n/a"
-                return [String(e.id), e.name, e.role, status, e.upstream, e.daemonRunning ? "running" : "not running",
+                return [String(e.id), e.name, e.role, e.statusText, e.upstreamText, e.daemonRunning ? "running" : "not running",
                         e.pid.map(String.init) ?? "n/a", e.paused ? "yes" : "no", seen]
             }
             context.output(TextTable(headers: ["ID", "Name", "Role", "Status", "Upstream", "keeld", "PID", "Paused?", "Upstream last seen"],
