@@ -2,9 +2,11 @@ import KeelCore
 import KeelOps
 import KeelPostgres
 
-/// keeld on a witness: every `witness_sync_interval` seconds it finds the current primary among the
-/// registered nodes and refreshes its own copy of `repmgr.nodes` from it, so that after a failover the
-/// witness's table shows the new primary (repmgrd 5.3 `monitor_streaming_witness`).
+/// keeld on a witness: every monitor interval it checks that the primary it follows still answers as
+/// primary; every `witness_sync_interval` seconds, and at once when that primary is lost or no longer a
+/// primary (a switchover or failover), it finds the current primary among the registered nodes, names it
+/// as the witness's upstream and refreshes its own copy of `repmgr.nodes` from it, so that after a
+/// failover the witness's table shows the new primary (repmgrd 5.3 `monitor_streaming_witness`).
 struct WitnessMonitor {
     let runtime: DaemonRuntime
     let heartbeat: Heartbeat
@@ -20,11 +22,11 @@ struct WitnessMonitor {
                 local = try await LocalConnection.reconnect(runtime: runtime)
                 continue
             }
-            if runtime.now >= nextSync {
+            let primary = lastPrimary.flatMap { primaryConnection(id: $0, local: local) }
+            if runtime.now >= nextSync || primary == nil {
                 nextSync = runtime.now + Double(config.int("witness_sync_interval"))
                 sync(local: local, lastPrimary: &lastPrimary)
-            } else if let id = lastPrimary, let conninfo = (try? MetadataStore(connection: local).node(id: id))?.conninfo,
-                      let primary = try? Connection(conninfo: conninfo) {
+            } else if let primary {
                 // Between refreshes, still report every monitor interval (keel service status).
                 heartbeat.beat(on: primary, state: "monitoring as witness", upstreamLastSeen: 0)
             }
@@ -32,11 +34,23 @@ struct WitnessMonitor {
         }
     }
 
+    /// A connection to registered node `id` when it answers and is not in recovery; `nil` otherwise.
+    private func primaryConnection(id: Int, local: Connection) -> Connection? {
+        guard let conninfo = (try? MetadataStore(connection: local).node(id: id))?.conninfo,
+              let conn = try? Connection(conninfo: conninfo),
+              let row = try? conn.queryRow("SELECT pg_catalog.pg_is_in_recovery() AS recovery"),
+              row.bool("recovery") == false else { return nil }
+        return conn
+    }
+
     private func sync(local: Connection, lastPrimary: inout Int?) {
         let store = MetadataStore(connection: local)
         let nodes = (try? store.nodes()) ?? []
         guard let (primary, conn) = PrimaryFinder.find(nodes) else {
-            runtime.logger.warning("witness: no primary is reachable; metadata not refreshed")
+            if lastPrimary != nil || nodes.isEmpty {
+                runtime.logger.warning("witness: no primary is reachable; metadata not refreshed, looking again every monitor interval")
+            }
+            lastPrimary = nil
             return
         }
         do {
@@ -49,12 +63,12 @@ struct WitnessMonitor {
             let fresh = try primaryStore.nodes()
             if fresh != nodes { try store.replaceAllNodes(fresh) }
             if lastPrimary != primary.nodeID {
-                runtime.logger.notice("witness: primary is \"\(primary.nodeName)\" (ID: \(primary.nodeID)); metadata refreshed")
+                runtime.logger.notice("witness monitoring connection to primary \(primary.nodeLabel); metadata refreshed")
                 lastPrimary = primary.nodeID
             }
             heartbeat.beat(on: conn, state: "monitoring as witness", upstreamLastSeen: 0)
         } catch {
-            runtime.logger.warning("witness: unable to refresh metadata from \"\(primary.nodeName)\": \(error)")
+            runtime.logger.warning("witness: unable to refresh metadata from \(primary.nodeLabel): \(error)")
         }
     }
 }

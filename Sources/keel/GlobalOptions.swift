@@ -45,8 +45,11 @@ struct GlobalOptions: ParsableArguments {
 
     /// Loads the configuration (printing its warnings) and builds the operation context.
     /// Throws `KeelError` (exit 1) for a missing or invalid configuration file.
-    func makeContext(format: OutputFormat? = nil) throws -> OpsContext {
-        let config = try loadConfig()
+    /// `fileOptional`: a listing that reads a remote node may run without any configuration file when
+    /// `-h`/`-d` name that node (repmgr's `cluster show -h HOST`).
+    func makeContext(format: OutputFormat? = nil, fileOptional: Bool = false) throws -> OpsContext {
+        let config = fileOptional && configFile == nil && !remote.isEmpty && defaultConfigPath() == nil
+            ? KeelConfig.withoutFile : try loadConfig()
         var level = ConsoleLogHandler.level(logLevel ?? config.logLevel) ?? .info
         if logLevel != nil, ConsoleLogHandler.level(logLevel!) == nil {
             throw KeelError(.badConfig, "invalid log level \"\(logLevel!)\"", hint: "use DEBUG, INFO, NOTICE, WARNING or ERROR")
@@ -56,17 +59,23 @@ struct GlobalOptions: ParsableArguments {
         var sink = ConsoleLogHandler.Sink.standardError
         if logToFile, !config.logFile.isEmpty, let file = ConsoleLogHandler.Sink.file(config.logFile) { sink = file }
         let logger = Logger(label: "keel") { _ in ConsoleLogHandler(level: level, sink: sink) }
+        if sink !== ConsoleLogHandler.Sink.standardError { FinalError.shared.route(to: logger) }
         for warning in config.warnings { logger.warning("\(warning)") }
         let chosen: OutputFormat = format ?? (json ? .json : csv ? .csv : .text)
         return OpsContext(config: config, logger: logger, dryRun: dryRun, force: force, format: chosen, remote: remote)
+    }
+
+    /// The first default configuration file that exists, if any.
+    func defaultConfigPath() -> String? {
+        KeelConfig.defaultPath(currentDirectory: FileManager.default.currentDirectoryPath,
+                               exists: { FileManager.default.fileExists(atPath: $0) })
     }
 
     func loadConfig() throws -> KeelConfig {
         let path: String
         if let configFile {
             path = configFile
-        } else if let found = KeelConfig.defaultPath(currentDirectory: FileManager.default.currentDirectoryPath,
-                                                     exists: { FileManager.default.fileExists(atPath: $0) }) {
+        } else if let found = defaultConfigPath() {
             path = found
         } else {
             throw KeelError(.badConfig, "no configuration file provided and none found",
@@ -81,16 +90,38 @@ struct GlobalOptions: ParsableArguments {
     }
 }
 
+/// Where a command's final error goes: standard error, or with `--log-to-file` the log file, through the
+/// command's logger (as repmgr, whose every line, the last ERROR included, goes to `log_file` then).
+final class FinalError: @unchecked Sendable {
+    static let shared = FinalError()
+    private let lock = NSLock()
+    private var logger: Logger?
+
+    /// Sends the final error through `logger` from now on.
+    func route(to logger: Logger) { lock.withLock { self.logger = logger } }
+
+    func report(_ error: KeelError) {
+        guard let logger = lock.withLock({ logger }) else {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            return
+        }
+        var metadata: Logger.Metadata = [:]
+        if let detail = error.detail { metadata["detail"] = "\(detail)" }
+        if let hint = error.hint { metadata["hint"] = "\(hint)" }
+        logger.error("\(error.message)", metadata: metadata)
+    }
+}
+
 /// Runs an operation and turns its errors into repmgr's output and exit codes.
 func perform(_ body: () async throws -> Int32) async throws {
     let status: Int32
     do {
         status = try await body()
     } catch let error as KeelError {
-        FileHandle.standardError.write(Data((error.description + "\n").utf8))
+        FinalError.shared.report(error)
         throw ExitCode(error.status.rawValue)
     } catch let error as ConfigError {
-        FileHandle.standardError.write(Data((error.keelError.description + "\n").utf8))
+        FinalError.shared.report(error.keelError)
         throw ExitCode(ExitStatus.badConfig.rawValue)
     }
     if status != 0 { throw ExitCode(status) }

@@ -44,15 +44,25 @@ struct ConfigLexerTests {
         #expect(config.isSet("location"))
     }
 
-    @Test("integer values read like strtol",
+    @Test("integer values: decimal or 0x hex, optional sign, blanks around",
           arguments: [
-              ("priority=10", 10), ("priority = 10s", 10), ("priority=0x1F", 31), ("priority=+7", 7),
-              ("priority='42'", 42), ("priority = 1.5", 1), ("priority=0010", 10), ("priority = '  12 apples'", 12),
-              ("priority 0", 0),
+              ("priority=10", 10), ("priority=0x1F", 31), ("priority=+7", 7), ("priority='42'", 42),
+              ("priority=0010", 10), ("priority = ' 12 '", 12), ("priority 0", 0),
           ])
     func integerValue(_ line: String, _ expected: Int) throws {
         let config = try ConfigFixtures.parse(line + "\n")
         #expect(config.priority == expected)
+    }
+
+    @Test("trailing text after an integer is an error naming file, line and key (not read like strtol)",
+          arguments: ["priority = 10s", "priority = 1.5", "priority = '12 apples'", "priority='0x'", "priority='-'"])
+    func integerTrailingText(_ line: String) throws {
+        let error = try #require(ConfigFixtures.failure("# line 5\n" + line + "\n"))
+        let diagnostic = try #require(error.errors.first)
+        #expect(diagnostic.file == ConfigFixtures.virtualFile)
+        #expect(diagnostic.line == 6)
+        #expect(diagnostic.key == "priority")
+        #expect(diagnostic.message.contains("expected an integer"))
     }
 
     @Test("booleans: exactly on/off/true/false/yes/no/1/0, any case",

@@ -181,5 +181,22 @@ struct LuaHookTests {
         #expect(unknown.stderr.contains("is not a hook key"))
         let unset = try c.f.keel("-f", c.f.config("node2"), "hook", "test", "follow_command")
         #expect(unset.status == 1)
+
+        // A top-level chunk that never ends: cut at its budget, reported as a load failure, run once only.
+        let marker = c.f.workspace.path + "/hooktest-loads"
+        try c.f.workspace.writeFile("hooks/loops.lua", """
+            keel.shell("echo loaded >> \(marker)")
+            while true do end
+            function validate(ctx) return true end
+            """, mode: 0o644)
+        let looping = try c.f.workspace.writeFile("hooktest-loop.conf", base + """
+            lua_hook_timeout=1
+            failover_validation_command='lua:hooks/loops.lua#validate'
+
+            """)
+        let loops = try c.f.keel("-f", looping, "hook", "test", "failover_validation_command")
+        #expect(loops.status == 1)
+        #expect(loops.stdout.contains("verdict:  vetoed: the script did not load"), "\(loops.stdout)")
+        #expect(try String(contentsOfFile: marker, encoding: .utf8) == "loaded\n", "the top-level chunk ran once")
     }
 }

@@ -105,5 +105,6 @@ struct ClusterShowTests {
         #expect(text.contains("\"is_primary\" : true"))
         #expect(!text.contains("* running") && !text.contains("? unreachable") && !text.contains("status_mark"))
         #expect(!text.contains("\"upstream\" : \"\""))
+        #expect(text.contains("\"upstream\" : null"))
     }
 }

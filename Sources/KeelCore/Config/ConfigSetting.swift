@@ -165,9 +165,10 @@ extension ConfigSetting {
         }
     }
 
-    /// `strtol`-style integer: leading blanks, optional sign, decimal digits (or `0x` and hex
-    /// digits), trailing text ignored (`10s` → 10, `1.5` → 1).
-    /// Returns `nil` when there is no digit, `.some(nil)` when outside 32 bits.
+    /// An integer as PostgreSQL's `parse_int` reads one without a unit: blanks, optional sign, decimal
+    /// digits (or `0x` and hex digits), blanks. Anything else after the digits (`10s`, `1.5`,
+    /// `12 apples`) is not an integer: repmgr's `strtol` read stops there silently, Keel refuses it.
+    /// Returns `nil` when not an integer, `.some(nil)` when outside 32 bits.
     static func parseInteger(_ raw: String) -> Int?? {
         let bytes = Array(raw.utf8)
         var i = 0
@@ -196,7 +197,8 @@ extension ConfigSetting {
             digits += 1
             i += 1
         }
-        guard digits > 0 else { return nil }
+        while i < bytes.count, [0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D].contains(bytes[i]) { i += 1 }
+        guard digits > 0, i == bytes.count else { return nil }
         let signed = negative ? -value : value
         if overflow || signed > Int(Int32.max) || signed < Int(Int32.min) { return .some(nil) }
         return .some(signed)

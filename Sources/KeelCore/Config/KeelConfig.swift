@@ -135,3 +135,10 @@ public struct KeelConfig: Sendable {
         return setting.kind
     }
 }
+
+extension KeelConfig {
+    /// The configuration of a listing run with no configuration file, only `-h/-p/-U/-d`
+    /// (`cluster show`, `cluster event`, as repmgr allows): every key at its default, no node identity
+    /// (`nodeID` 0, `path` empty), `conninfo` empty so the command line alone names the node to read.
+    public static let withoutFile = KeelConfig(path: "", warnings: [], values: ConfigValues())
+}

@@ -48,10 +48,16 @@ public struct HookTest {
             let started = clock.now
             let host = PostgresKeelHost(context: context, hooks: context.hooks, dryRun: context.dryRun)
             if let error = await engine.load(reference.path, host: host) {
-                context.logger.error("\(error)", metadata: error.traceback.map { ["traceback": "\($0)"] })
-            } else {
-                loadSeconds = HookRunner.seconds(clock.now - started)
+                // The script did not load (syntax error, error or time budget spent at top level): report
+                // that, once; calling the hook would load — and run its top-level chunk — a second time.
+                var outcome = HookOutcome(kind: .lua, command: hook.description, succeeded: false,
+                                          reason: "the script did not load: \(error.message)",
+                                          seconds: HookRunner.seconds(clock.now - started))
+                outcome.luaError = error
+                context.output(context.format == .json ? json(point, hook, table, outcome, nil) : text(point, hook, table, outcome, nil))
+                return 1
             }
+            loadSeconds = HookRunner.seconds(clock.now - started)
         }
         let budget = [HookPoint.promote: "promote_check_timeout", .follow: "standby_follow_timeout"][point].map { Double(config.int($0)) }
         let outcome = await context.hooks.run(point, hook: hook, context: context, luaContext: table,

@@ -38,6 +38,26 @@ public struct ClusterShow {
             case connectionString, reachable, inRecovery, active
         }
 
+        /// Every key is present; unknown values are `null` (JSON's default omits them).
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(name, forKey: .name)
+            try c.encode(role, forKey: .role)
+            try c.encode(status, forKey: .status)
+            try c.encode(isPrimary, forKey: .isPrimary)
+            try c.encode(upstream, forKey: .upstream)
+            try c.encode(attachedTo, forKey: .attachedTo)
+            try c.encode(replicationState, forKey: .replicationState)
+            try c.encode(location, forKey: .location)
+            try c.encode(priority, forKey: .priority)
+            try c.encode(timeline, forKey: .timeline)
+            try c.encode(connectionString, forKey: .connectionString)
+            try c.encode(reachable, forKey: .reachable)
+            try c.encode(inRecovery, forKey: .inRecovery)
+            try c.encode(active, forKey: .active)
+        }
+
         /// The status column as repmgr prints it: the mark, or two spaces, then the status.
         public var statusText: String { statusMark.isEmpty ? "  " + status : statusMark + " " + status }
 

@@ -41,7 +41,7 @@ struct Cluster: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func execute() async throws {
-            try await perform { try await ClusterShow(context: try global.makeContext(), compact: global.compact).run().rawValue }
+            try await perform { try await ClusterShow(context: try global.makeContext(fileOptional: true), compact: global.compact).run().rawValue }
         }
     }
 
@@ -62,7 +62,7 @@ struct Cluster: AsyncParsableCommand {
         func execute() async throws {
             let filter = MetadataStore.EventFilter(limit: all ? nil : limit, event: event, nodeID: nodeID, nodeName: nodeName)
             try await perform {
-                try await ClusterEvent(context: try global.makeContext(), filter: filter, compact: global.compact).run()
+                try await ClusterEvent(context: try global.makeContext(fileOptional: true), filter: filter, compact: global.compact).run()
                 return 0
             }
         }
