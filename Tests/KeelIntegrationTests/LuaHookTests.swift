@@ -144,11 +144,11 @@ struct LuaHookTests {
         #expect(allowed.stdout.contains("INFO: allowing the promotion of node \"node2\" (ID: 2)"))
         #expect(allowed.stdout.contains(" in the VM; script loaded in "))
 
-        try c.f.workspace.writeFile("veto.json", #"{"node_id": 2, "node_name": "node2", "visible": 1, "total": 3, "term": 5, "candidates": []}"#, mode: 0o644)
+        try c.f.workspace.writeFile("veto.json", #"{"node_id": 2, "node_name": "node2", "visible": 1, "total": 4, "shared_upstream": 3, "term": 5, "candidates": []}"#, mode: 0o644)
         let vetoed = try c.f.keel("-f", config, "hook", "test", "failover_validation_command", "--context", c.f.workspace.path + "/veto.json")
         #expect(vetoed.status == 1)
         #expect(vetoed.stdout.contains("verdict:  vetoed: lua:"), "\(vetoed.stdout)")
-        #expect(vetoed.stdout.contains("returned false: only 1 of 3 nodes visible"))
+        #expect(vetoed.stdout.contains("returned false: only 1 of 3 nodes sharing the upstream visible"))
 
         let notified = try c.f.keel("-f", config, "hook", "test", "event_notification_command", "--json")
         #expect(notified.status == 0, "\(notified.combinedOutput)")

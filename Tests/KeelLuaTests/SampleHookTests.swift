@@ -21,7 +21,7 @@ struct SampleHookTests {
         #expect(allowed.verdict.succeeded, "\(allowed.verdict)")
         #expect(allowed.logs.first?.message.contains("allowing the promotion of node \"node2\" (ID: 2) for term 4") == true)
         let alone = await engine.run(file, "validate", context: Self.validationContext(visible: 1))
-        #expect(alone.verdict.reason == "only 1 of 3 nodes visible (at least 2 required)")
+        #expect(alone.verdict.reason == "only 1 of 2 nodes sharing the upstream visible (at least 2 required)")
         let behind = await engine.run(file, "validate", context: Self.validationContext(lag: 32 << 20))
         #expect(behind.verdict.reason == "node \"node2\" is 33554432 bytes behind (at most 16777216 allowed)")
     }
