@@ -6,6 +6,13 @@ struct Keel: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keel",
         abstract: "Replication and failover manager for PostgreSQL (repmgr-compatible, with Lua hooks).",
+        discussion: """
+            repmgr's grammar: keel [-f CONFIG] OBJECT ACTION [options], options before or after the words. \
+            Every repmgr 5.3 global option is accepted by every command (-R, -S, -C, -D, --node-id, --node-name, \
+            --nagios, --optformat, --detail, -w/--wait, -W/--no-wait, --wait-start, --wait-sync, --csv, --compact, \
+            -t, --dry-run, -F); where one has no effect on a command, keel says so in a WARNING and ignores it. \
+            Also: keel -f CONFIG --dump-config prints the parsed settings (key|value); -V, --version-number.
+            """,
         version: "0.1.0",
         subcommands: [Primary.self, Standby.self, Witness.self, Node.self, Cluster.self, Service.self, Daemon.self, Hook.self, Run.self,
                       Sandbox.self],

@@ -66,6 +66,35 @@ struct FailureCaseTests {
         #expect(try String(contentsOfFile: log, encoding: .utf8).contains("[ERROR] unable to connect to local node \"node1\" (ID: 1)"))
     }
 
+    @Test("every repmgr command accepts every repmgr global option: used where it applies, else a warning naming it")
+    func repmgrGlobalOptions() throws {
+        let f = try ClusterFixture("globals")
+        let conf = try f.workspace.writeFile("down.conf", """
+            node_id=1
+            node_name='node1'
+            conninfo='host=127.0.0.1 port=\(try f.workspace.freePort()) user=repmgr dbname=repmgr connect_timeout=1'
+            data_directory='\(f.workspace.path)/data/node1'
+
+            """)
+        let globals = ["-R", "postgres", "-S", "postgres", "-C", conf, "-D", f.workspace.path + "/data/node1", "--node-id=1",
+                       "--node-name=node1", "--nagios", "--optformat", "--detail", "--wait=1", "-W", "--wait-start=1", "--wait-sync=1",
+                       "--csv", "--compact", "-t", "--dry-run", "-F", "-L", "ERROR"]
+        let commands = ["primary register", "primary unregister", "standby clone", "standby register", "standby unregister",
+                        "standby promote", "standby follow", "standby switchover", "witness register", "witness unregister",
+                        "node status", "node check", "node rejoin", "cluster show", "cluster matrix", "cluster crosscheck",
+                        "cluster event", "cluster cleanup", "service status", "service pause", "service unpause",
+                        "daemon status", "daemon start", "daemon stop"]
+        for command in commands {
+            let run = try f.workspace.run("keel", ["-f", conf] + command.split(separator: " ").map(String.init) + globals, timeout: 60)
+            #expect(!run.stderr.lowercased().contains("unknown option"), "\(command): \(run.stderr)")
+            #expect(!run.stderr.contains("Unexpected argument"), "\(command): \(run.stderr)")
+            #expect(!run.stderr.contains("does not take any value"), "\(command): \(run.stderr)")
+        }
+        let shown = try f.workspace.run("keel", ["-f", conf, "cluster", "show", "--node-id", "1", "-R", "postgres"])
+        #expect(shown.stderr.contains("WARNING: \"--node-id=1\", \"-R postgres\" have no effect on \"keel cluster show\" and are ignored"),
+                "\(shown.stderr)")
+    }
+
     /// SIGSTOPs `pid` for the duration of `body`, SIGCONT afterwards whatever happens.
     static func frozen<T>(_ pid: Int32, _ body: () throws -> T) throws -> T {
         guard kill(pid, SIGSTOP) == 0 else { throw HarnessError.setupFailed("kill -STOP \(pid): errno \(errno)") }

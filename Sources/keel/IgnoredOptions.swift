@@ -1,0 +1,31 @@
+import ArgumentParser
+import Foundation
+import KeelOps
+
+/// repmgr's global options on a command that does not use them: removed before parsing, each named in
+/// one warning on stderr (as repmgr's `check_cli_parameters` does), so that a repmgr script runs on.
+enum IgnoredOptions {
+    /// The command the words at the start of `arguments` name (`["node", "check", …]`) and how many
+    /// words name it, if any.
+    static func leaf(of arguments: [String]) -> (command: ParsableCommand.Type, words: Int)? {
+        guard let object = arguments.first,
+              let group = Keel.configuration.subcommands.first(where: { $0._commandName == object }) else { return nil }
+        let actions = group.configuration.subcommands
+        if actions.isEmpty { return (group, 1) }
+        guard arguments.count > 1, let action = actions.first(where: { $0._commandName == arguments[1] }) else { return nil }
+        return (action, 2)
+    }
+
+    /// `arguments` without the repmgr global options the command does not declare; warns about those.
+    static func remove(from arguments: [String]) -> [String] {
+        guard let (leaf, words) = leaf(of: arguments), !arguments.contains("--help"), !arguments.contains("-?") else { return arguments }
+        let declared = RepmgrGlobalOptions.declared(inHelp: Keel.helpMessage(for: leaf, includeHidden: true, columns: 10_000))
+        let (kept, ignored) = RepmgrGlobalOptions.strip(arguments, declared: declared)
+        if !ignored.isEmpty {
+            let command = "keel " + arguments.prefix(words).joined(separator: " ")
+            let list = ignored.map { "\"\($0)\"" }.joined(separator: ", ")
+            FileHandle.standardError.write(Data("WARNING: \(list) \(ignored.count == 1 ? "has" : "have") no effect on \"\(command)\" and \(ignored.count == 1 ? "is" : "are") ignored\n".utf8))
+        }
+        return kept
+    }
+}
