@@ -143,6 +143,13 @@ struct FailureCaseTests {
         try c.waitForStreaming("node2", from: "node1")
         let after = try f.keel("-f", f.config("node2"), "node", "check", "--upstream")
         #expect(after.status == 0, "\(after)")
+        for check in ["--data-directory-config", "--db-connection", "--replication-config-owner"] {
+            let one = try f.keel("-f", f.config("node2"), "node", "check", check)
+            #expect(one.status == 0, "\(check): \(one)")
+        }
+        let keeld = try f.keel("-f", f.config("node2"), "node", "check", "--repmgrd", "--nagios")
+        #expect(keeld.status == 2)
+        #expect(keeld.stdout.contains("REPMGRD CRITICAL: keeld is not running"), "\(keeld.stdout)")
 
         // -h/-d name the node: no configuration file is needed for the listings.
         let port = String(c.server("node1").port)

@@ -9,7 +9,13 @@ public struct NodeCheck {
     /// The checks, in the order the full listing prints them.
     public enum Kind: String, Sendable, CaseIterable {
         case role, replicationLag = "replication-lag", archiveReady = "archive-ready", downstream, upstream, slots,
-             missingSlots = "missing-slots"
+             missingSlots = "missing-slots", dataDirectoryConfig = "data-directory-config",
+             repmgrd, dbConnection = "db-connection", replicationConfigOwner = "replication-config-owner"
+
+        /// The checks `node check` runs without options (repmgr's full listing); the last three run only
+        /// when asked for.
+        public static let listing: [Kind] = [.role, .replicationLag, .archiveReady, .upstream, .downstream, .slots, .missingSlots,
+                                             .dataDirectoryConfig]
 
         /// Name in `--nagios` output (repmgr's, so existing Nagios service definitions keep matching).
         public var nagiosName: String {
@@ -20,7 +26,11 @@ public struct NodeCheck {
             case .downstream: "REPMGR_DOWNSTREAM_SERVERS"
             case .upstream: "REPMGR_UPSTREAM_SERVER"
             case .slots: "REPMGR_INACTIVE_SLOTS"
-            case .missingSlots: "REPMGR_MISSING_SLOTS"
+        case .missingSlots: "REPMGR_MISSING_SLOTS"
+            case .dataDirectoryConfig: "REPMGR_DATA_DIRECTORY"
+            case .repmgrd: "REPMGRD"
+            case .dbConnection: "REPMGR_DB_CONNECTION"
+            case .replicationConfigOwner: "REPMGR_REPLICATION_CONFIG_OWNER"
             }
         }
 
@@ -33,7 +43,11 @@ public struct NodeCheck {
             case .downstream: "Downstream servers"
             case .upstream: "Upstream connection"
             case .slots: "Replication slots"
-            case .missingSlots: "Missing physical replication slots"
+        case .missingSlots: "Missing physical replication slots"
+            case .dataDirectoryConfig: "Configured data directory"
+            case .repmgrd: "keeld"
+            case .dbConnection: "Database connection"
+            case .replicationConfigOwner: "Replication configuration file owner"
             }
         }
     }
@@ -73,6 +87,8 @@ public struct NodeCheck {
         public var nodes: [NodeRecord] = []
         /// A standby's walsender state on its registered upstream (`pg_stat_replication.state`).
         public var upstreamState: UpstreamState = .unknown
+        /// What the checks on this host read (data directory, keeld, file owners).
+        public var local = LocalFacts()
     }
 
     /// What the registered upstream's `pg_stat_replication` says of this standby.
@@ -98,7 +114,7 @@ public struct NodeCheck {
         if context.format == .nagios, checks.count != 1 {
             throw KeelError(.badConfig, "--nagios can only be used with a single check", hint: "for example: keel node check --role --nagios")
         }
-        let kinds = checks.isEmpty ? Kind.allCases : checks
+        let kinds = checks.isEmpty ? Kind.listing : checks
         let conn: Connection
         do {
             conn = try context.connectLocal()
@@ -116,6 +132,7 @@ public struct NodeCheck {
         }
         var observation = try context.query { try Self.gather(conn, nodeID: context.config.nodeID) }
         if observation.info.isInRecovery, kinds.contains(.upstream) { observation.upstreamState = upstreamState(observation) }
+        observation.local = localFacts(conn)
         let results = kinds.map { Self.evaluate($0, observation, config: context.config) }
         switch context.format {
         case .json:
@@ -207,6 +224,8 @@ public struct NodeCheck {
             let inactive = o.slots.filter { !$0.value }.map(\.key).sorted()
             if inactive.isEmpty { return Result(kind, .ok, "node has no inactive physical replication slots") }
             return Result(kind, .critical, "\(inactive.count) inactive physical replication slots: \(inactive.joined(separator: ", "))")
+        case .dataDirectoryConfig, .repmgrd, .dbConnection, .replicationConfigOwner:
+            return evaluateLocal(kind, o, config: config)
         case .missingSlots:
             let expected = o.downstream.compactMap(\.slotName)
             let missing = expected.filter { o.slots[$0] == nil }.sorted()

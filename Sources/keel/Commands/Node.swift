@@ -82,6 +82,11 @@ struct Node: AsyncParsableCommand {
         @Flag(help: "This standby streams from its upstream.") var upstream = false
         @Flag(help: "No inactive physical replication slots.") var slots = false
         @Flag(name: .customLong("missing-slots"), help: "Slots of downstream nodes exist.") var missingSlots = false
+        @Flag(name: .customLong("data-directory-config"), help: "data_directory matches the server's.") var dataDirectoryConfig = false
+        @Flag(help: "keeld runs on this node (WARNING when paused); repmgr's name.") var repmgrd = false
+        @Flag(name: .customLong("db-connection"), help: "The database accepts this node's conninfo.") var dbConnection = false
+        @Flag(name: .customLong("replication-config-owner"), help: "postgresql.auto.conf is owned by the data directory's owner.")
+        var replicationConfigOwner = false
         @Flag(help: "Nagios plugin output.") var nagios = false
 
         func execute() async throws {
@@ -93,6 +98,10 @@ struct Node: AsyncParsableCommand {
             if upstream { selected.append(.upstream) }
             if slots { selected.append(.slots) }
             if missingSlots { selected.append(.missingSlots) }
+            if dataDirectoryConfig { selected.append(.dataDirectoryConfig) }
+            if repmgrd { selected.append(.repmgrd) }
+            if dbConnection { selected.append(.dbConnection) }
+            if replicationConfigOwner { selected.append(.replicationConfigOwner) }
             let checks = selected
             try await perform {
                 try await NodeCheck(context: try global.makeContext(format: nagios ? .nagios : nil), checks: checks).run()
