@@ -30,7 +30,7 @@ struct RemoteCommandTests {
                                    remoteUser: "postgres", isLocal: { _ in false })
         #expect(remote.route == .ssh(host: "db1"))
         #expect(remote.display(["node", "status", "--is-shutdown-cleanly"])
-            == "ssh -q -o ConnectTimeout=5 -l postgres db1 '/opt/keel/bin/keel -f '\\''/etc/keel node1.conf'\\'' node status --is-shutdown-cleanly'")
+            == "ssh -q -o ConnectTimeout=5 -l postgres -- db1 '/opt/keel/bin/keel -f '\\''/etc/keel node1.conf'\\'' node status --is-shutdown-cleanly'")
         let plain = RemoteCommand(node: Self.node(1, host: "db1,db9"), config: try Self.config(), isLocal: { _ in false })
         #expect(plain.route == .ssh(host: "db1"))
         #expect(plain.display(["cluster", "show", "--csv"]).hasSuffix("db1 'keel -f '\\''/etc/keel node1.conf'\\'' cluster show --csv'"))
