@@ -54,7 +54,11 @@ public struct ConsoleLogHandler: LogHandler {
             let shared = stat(directory.isEmpty ? "." : directory, &dirInfo) == 0 && dirInfo.st_mode & 0o002 != 0
             let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | (shared ? O_NOFOLLOW : 0), 0o640)
             guard fd >= 0 else {
-                let reason = errno == ELOOP ? "it is a symbolic link in a directory others can write to" : String(cString: strerror(errno))
+                let failure = errno
+                var link = stat()
+                let isLink = lstat(path, &link) == 0 && link.st_mode & S_IFMT == S_IFLNK
+                let reason = shared && (failure == ELOOP || isLink) ? "it is a symbolic link in a directory others can write to"
+                    : String(cString: strerror(failure))
                 throw KeelError(.badConfig, "log file \"\(path)\" cannot be opened: \(reason)")
             }
             var info = stat()
