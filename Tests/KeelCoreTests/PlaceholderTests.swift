@@ -69,6 +69,23 @@ struct PlaceholderTests {
         #expect(warning.contains("\"\(word)\""))
     }
 
+    @Test("the configuration warns about a second-shell hook template, naming the key and its line")
+    func configurationWarning() throws {
+        let config = try KeelConfig.parse(text: """
+            node_id=1
+            node_name='n1'
+            conninfo='host=db1'
+            data_directory='/d'
+            event_notification_command='ssh db9 "notify %d"'
+            follow_command='/usr/local/bin/follow %n'
+            """, file: "/etc/keel.conf")
+        let warnings = config.warnings.map(\.description)
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.contains("/etc/keel.conf:5") == true, "\(warnings)")
+        #expect(warnings.first?.contains("event_notification_command") == true, "\(warnings)")
+        #expect(warnings.first?.contains("second shell level (\"ssh\")") == true, "\(warnings)")
+    }
+
     @Test("ordinary templates, and templates without placeholders, get no warning")
     func noWarning() {
         #expect(Placeholders.secondLevelWarning("/usr/local/bin/notify %n %e \"%d\"", letters: ["n", "e", "d"]) == nil)
