@@ -34,6 +34,47 @@ struct HostileInputTests {
         #expect(lines.contains("disk 100% n1;touch \(marker)"), "\(lines)")
     }
 
+    @Test("remote commands over ssh: a config_file path with prepend letters before \";\" and \">\", and a host starting with \"-\", run nothing")
+    func remoteQuotingInjection() throws {
+        let f = try ClusterFixture("hostile-remote")
+        let ws = f.workspace
+        // A stand-in for ssh: options (running -oProxyCommand= as ssh does), then the host, then the remote
+        // command read by a shell, as sshd's login shell reads it.
+        try ws.writeFile("fakebin/ssh", """
+            #!/bin/sh
+            echo "$@" >> \(ws.path)/ssh-calls
+            while [ $# -gt 0 ]; do
+              case "$1" in
+                --) shift; break ;;
+                -oProxyCommand=*) sh -c "${1#-oProxyCommand=}"; shift ;;
+                -o|-l|-p|-i|-F) shift 2 ;;
+                -*) shift ;;
+                *) break ;;
+              esac
+            done
+            shift
+            exec /bin/sh -c "$*"
+            """, mode: 0o755)
+        let primary = try ws.startPrimary(name: "node1")
+        let conf = try f.writeConfig(id: 1, name: "node1", port: primary.port, dataDirectory: primary.dataDirectory)
+        let original = try String(contentsOfFile: conf, encoding: .utf8)
+        // Another node's view: node1 is reached over "ssh" (its host is not this machine) with its recorded config_file.
+        let viewer = try f.writeConfig(id: 2, name: "viewer", port: primary.port, dataDirectory: ws.dataDirectoryPath(name: "viewer"))
+        let env = ["PATH": ws.path + "/fakebin:/usr/bin:/bin"]
+        for (host, marker) in [("keel-remote-host", "marker-remote"), ("''-oProxyCommand=touch marker-proxy''", "marker-proxy")] {
+            let text = original.replacingOccurrences(of: "conninfo='host=127.0.0.1 ", with: "conninfo='host=\(host) hostaddr=127.0.0.1 ")
+            // Each U+0D4E (a "prepend" letter) makes one grapheme with the character after it.
+            let hostile = try ws.writeFile("n1\u{0D4E};x\u{0D4E}>marker-remote", text, mode: 0o644)
+            try f.keel("-f", hostile, "primary", "register", "--force").requireSuccess()
+            try? FileManager.default.removeItem(atPath: ws.path + "/ssh-calls")
+            let matrix = try ws.run("keel", ["-f", viewer, "cluster", "matrix"], environment: env, timeout: 60)
+            let calls = (try? String(contentsOfFile: ws.path + "/ssh-calls", encoding: .utf8)) ?? ""
+            #expect(!calls.isEmpty, "ssh was not used: \(matrix)")
+            #expect(!FileManager.default.fileExists(atPath: ws.path + "/" + marker), "\(marker): a command ran: \(calls)")
+            #expect(matrix.stdout.contains("node1"), "\(matrix)")
+        }
+    }
+
     @Test("the conninfo password is on no command line of any process during a clone and a switchover, and in no log line")
     func passwordNeverOnACommandLine() throws {
         let secret = "pw-" + UUID().uuidString.prefix(12)

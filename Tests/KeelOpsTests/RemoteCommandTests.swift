@@ -36,6 +36,16 @@ struct RemoteCommandTests {
         #expect(plain.display(["cluster", "show", "--csv"]).hasSuffix("db1 'keel -f '\\''/etc/keel node1.conf'\\'' cluster show --csv'"))
     }
 
+    @Test("words are judged per Unicode scalar: a prepend letter before \";\" (one grapheme) is quoted; -- comes before the host")
+    func quotingPerScalar() throws {
+        #expect(RemoteCommand.quote("x\u{0D4E};touch m") == "'x\u{0D4E};touch m'")
+        #expect(RemoteCommand.quote("/etc/keel/node-1.conf") == "/etc/keel/node-1.conf")
+        var node = Self.node(1, host: "db1")
+        node.conninfo = "host=-oProxyCommand=x port=5432"
+        let remote = RemoteCommand(node: node, config: try Self.config(), isLocal: { _ in false })
+        #expect(remote.display(["cluster", "show"]).contains(" -- -oProxyCommand=x 'keel -f "))
+    }
+
     @Test("a node on this host runs keel as a local child process")
     func local() throws {
         #expect(RemoteCommand(node: Self.node(1, host: "127.0.0.1"), config: try Self.config()).route == .local)

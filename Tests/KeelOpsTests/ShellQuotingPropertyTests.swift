@@ -143,12 +143,13 @@ struct SplitMix: RandomNumberGenerator {
 
     static let hostile: [String] = ["'", "\"", "\\", "$", "`", ";", " ", "\n", "\t", "%", "-", "*", "?", "~", "#", "(", ")",
                                     "{", "}", "|", "&", "<", ">", "!", "=", "\u{0}", "a", "Z", "0", "\u{301}", "\u{FFFD}",
-                                    "é", "🙂", "$(", "${HOME}", "'\u{301}", ";\u{301}", "--", "\r", "[", "]", "^"]
+                                    "é", "🙂", "$(", "${HOME}", "'\u{301}", ";\u{301}", "--", "\r", "[", "]", "^",
+                                    "\u{0D4E}", "\u{0D4E};", "\u{111C2}'", "\u{0600}"]
 
     mutating func hostileScalar(excludingNUL: Bool, excludingNewline: Bool) -> String {
         while true {
             let s = Self.hostile[below(Self.hostile.count)]
-            if s.unicodeScalars.count != 1 || (excludingNUL && s == "\u{0}") || (excludingNewline && s == "\n") { continue }
+            if s.unicodeScalars.count != 1 || s.unicodeScalars.first!.properties.generalCategory == .format || (excludingNUL && s == "\u{0}") || (excludingNewline && s == "\n") { continue }
             return s
         }
     }
