@@ -99,3 +99,36 @@ struct DaemonPauserTests {
                                      freshSeconds: 10) == [1, 2])
     }
 }
+
+/// The ssh route end to end with a stand-in `ssh` (first on `PATH` for the duration of the test): the
+/// password of a `-d` conninfo travels on standard input, never in ssh's arguments.
+@Suite("remote commands over ssh: the password on standard input", .serialized)
+struct RemoteCommandPasswordTests {
+    @Test("-d's password is read by the remote shell into PGPASSWORD; ssh's arguments never hold it")
+    func passwordOverStdin() async throws {
+        let dir = NSTemporaryDirectory() + "keel-remote-ssh-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        FileManager.default.createFile(atPath: dir + "/ssh", contents: Data("""
+            #!/bin/sh
+            echo "$@" > \(dir)/ssh-args
+            while [ $# -gt 0 ]; do case "$1" in --) shift; break ;; -o|-l) shift 2 ;; -*) shift ;; *) break ;; esac; done
+            shift
+            exec /bin/sh -c "$*"
+            """.utf8), attributes: [.posixPermissions: 0o755])
+        FileManager.default.createFile(atPath: dir + "/keel", contents: Data("""
+            #!/bin/sh
+            printf '%s|' "$PGPASSWORD" "$@"
+            """.utf8), attributes: [.posixPermissions: 0o755])
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        setenv("PATH", dir + ":" + path, 1)
+        defer { setenv("PATH", path, 1) }
+        let config = try RemoteCommandTests.config("repmgr_bindir='\(dir)'")
+        let remote = RemoteCommand(node: RemoteCommandTests.node(1, host: "db1"), config: config, isLocal: { _ in false })
+        let result = try await remote.run(["node", "rejoin", "-d", "host=db2 password='s3 cr;et' user=repmgr"], timeout: 30)
+        #expect(result.stdout == "s3 cr;et|-f|/etc/keel node1.conf|node|rejoin|-d|host=db2 user=repmgr|", "\(result)")
+        let args = try String(contentsOfFile: dir + "/ssh-args", encoding: .utf8)
+        #expect(!args.contains("s3 cr;et") && args.contains("-- db1"), "\(args)")
+        #expect(!remote.display(["node", "rejoin", "-d", "host=db2 password=s3"]).contains("s3"))
+    }
+}

@@ -70,8 +70,15 @@ public enum ProcessRunner {
     }
 
     /// Runs `command` with `/bin/sh -c`, as repmgr runs its hook and service commands with `system()`, in a
-    /// process group of its own.
+    /// process group of its own — except under an interactive `keel` in the terminal's foreground, where the
+    /// command stays in keel's group so that a prompt (`sudo`, `ssh`) can read the terminal and Ctrl-C reaches
+    /// it (a timeout then ends the descendants found in `/proc`).
     public static func shell(_ command: String, environment: [String: String] = [:], timeout: Double? = nil) async throws -> CommandResult {
-        try await run("/bin/sh", ["-c", command], environment: environment, timeout: timeout, ownProcessGroup: true)
+        try await run("/bin/sh", ["-c", command], environment: environment, timeout: timeout, ownProcessGroup: !inTerminalForeground)
+    }
+
+    /// Whether this process reads a terminal whose foreground process group is its own.
+    static var inTerminalForeground: Bool {
+        isatty(STDIN_FILENO) != 0 && tcgetpgrp(STDIN_FILENO) == getpgrp()
     }
 }
