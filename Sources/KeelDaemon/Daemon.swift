@@ -50,7 +50,11 @@ public enum Daemon {
         var sink = ConsoleLogHandler.Sink.standardErrorTimestamped
         var logFileProblem: String?
         if !config.logFile.isEmpty {
-            do { sink = try ConsoleLogHandler.Sink.openFile(config.logFile) } catch { logFileProblem = (error as? KeelError)?.message ?? "log file \"\(config.logFile)\" cannot be opened: \(error)" }
+            do {
+                sink = try ConsoleLogHandler.Sink.openFile(config.logFile)
+            } catch {
+                logFileProblem = (error as? KeelError)?.message ?? "log file \"\(config.logFile)\" cannot be opened: \(error)"
+            }
         }
         let level = ConsoleLogHandler.level(options.logLevel ?? config.logLevel) ?? .info
         let logger = Logger(label: "keeld") { [sink] _ in ConsoleLogHandler(level: level, sink: sink) }

@@ -56,7 +56,11 @@ struct GlobalOptions: ParsableArguments {
         var sink = ConsoleLogHandler.Sink.standardError
         var logFileProblem: String?
         if logToFile, !config.logFile.isEmpty {
-            do { sink = try ConsoleLogHandler.Sink.openFile(config.logFile) } catch { logFileProblem = (error as? KeelError)?.message ?? "log file \"\(config.logFile)\" cannot be opened: \(error)" }
+            do {
+                sink = try ConsoleLogHandler.Sink.openFile(config.logFile)
+            } catch {
+                logFileProblem = (error as? KeelError)?.message ?? "log file \"\(config.logFile)\" cannot be opened: \(error)"
+            }
         }
         let logger = Logger(label: "keel") { _ in ConsoleLogHandler(level: level, sink: sink) }
         if let logFileProblem { logger.warning("\(logFileProblem); logging to stderr instead") }
