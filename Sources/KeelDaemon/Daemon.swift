@@ -47,10 +47,18 @@ public enum Daemon {
         }
         if options.daemonize { return detach(options) }
 
-        let sink = config.logFile.isEmpty ? ConsoleLogHandler.Sink.standardErrorTimestamped
-                                          : (ConsoleLogHandler.Sink.file(config.logFile) ?? .standardErrorTimestamped)
+        var sink = ConsoleLogHandler.Sink.standardErrorTimestamped
+        var logFileProblem: String?
+        if !config.logFile.isEmpty {
+            do {
+                sink = try ConsoleLogHandler.Sink.openFile(config.logFile)
+            } catch {
+                logFileProblem = (error as? KeelError)?.message ?? "log file \"\(config.logFile)\" cannot be opened: \(error)"
+            }
+        }
         let level = ConsoleLogHandler.level(options.logLevel ?? config.logLevel) ?? .info
-        let logger = Logger(label: "keeld") { _ in ConsoleLogHandler(level: level, sink: sink) }
+        let logger = Logger(label: "keeld") { [sink] _ in ConsoleLogHandler(level: level, sink: sink) }
+        if let logFileProblem { logger.warning("\(logFileProblem); logging to stderr instead") }
         for warning in config.warnings { logger.warning("\(warning)") }
 
         let pidFile = options.noPidFile ? nil : PidFile(path: options.pidFile ?? PidFile.defaultPath(config: config))

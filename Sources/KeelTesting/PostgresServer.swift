@@ -18,22 +18,26 @@ public final class PostgresServer: @unchecked Sendable {
     public let logFile: String
     /// The directory holding the server's unix socket.
     public let socketDirectory: String
+    /// The `host` of `conninfo`: 127.0.0.1, or a socket directory for a server without TCP.
+    public let host: String
 
     let context: CommandContext
 
-    init(name: String, port: Int, dataDirectory: String, logFile: String, socketDirectory: String, context: CommandContext) {
+    init(name: String, port: Int, dataDirectory: String, logFile: String, socketDirectory: String, host: String = "127.0.0.1",
+         context: CommandContext) {
         self.name = name
         self.port = port
         self.dataDirectory = dataDirectory
         self.logFile = logFile
         self.socketDirectory = socketDirectory
+        self.host = host
         self.context = context
     }
 
-    /// A libpq connection string over TCP:
+    /// A libpq connection string, over TCP unless the server was made with a socket directory as `host`:
     /// `host=127.0.0.1 port=N user=… dbname=… connect_timeout=2`.
     public func conninfo(user: String = "repmgr", dbname: String = "repmgr") -> String {
-        "host=127.0.0.1 port=\(port) user=\(user) dbname=\(dbname) connect_timeout=2"
+        "host=\(host) port=\(port) user=\(user) dbname=\(dbname) connect_timeout=2"
     }
 
     /// Starts the server with `pg_ctl start -w` and waits until it accepts connections.

@@ -146,7 +146,7 @@ public final class TestWorkspace: @unchecked Sendable {
     /// standby made by `keel standby clone`), so that the test can start, stop, kill and query
     /// it. `port` must be the port its configuration gives it (see
     /// `PostgresServer.appendConfiguration`); the log file is `<data>/../<name>.log`.
-    public func server(name: String, port: Int, dataDirectory: String? = nil) -> PostgresServer {
+    public func server(name: String, port: Int, dataDirectory: String? = nil, host: String = "127.0.0.1") -> PostgresServer {
         let directory = dataDirectory ?? dataDirectoryPath(name: name)
         let logFile = (directory as NSString).deletingLastPathComponent + "/" + name + ".log"
         lock.lock()
@@ -154,7 +154,7 @@ public final class TestWorkspace: @unchecked Sendable {
         lock.unlock()
         return register(PostgresServer(
             name: name, port: port, dataDirectory: directory, logFile: logFile,
-            socketDirectory: socketDirectory, context: context))
+            socketDirectory: socketDirectory, host: host, context: context))
     }
 
     /// The servers created through this workspace so far.

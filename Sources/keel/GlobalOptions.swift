@@ -57,9 +57,17 @@ struct GlobalOptions: ParsableArguments {
         if verbose { level = .debug }
         if quiet { level = .error }
         var sink = ConsoleLogHandler.Sink.standardError
-        if logToFile, !config.logFile.isEmpty, let file = ConsoleLogHandler.Sink.file(config.logFile) { sink = file }
+        var logFileProblem: String?
+        if logToFile, !config.logFile.isEmpty {
+            do {
+                sink = try ConsoleLogHandler.Sink.openFile(config.logFile)
+            } catch {
+                logFileProblem = (error as? KeelError)?.message ?? "log file \"\(config.logFile)\" cannot be opened: \(error)"
+            }
+        }
         let logger = Logger(label: "keel") { _ in ConsoleLogHandler(level: level, sink: sink) }
         if sink !== ConsoleLogHandler.Sink.standardError { FinalError.shared.route(to: logger) }
+        if let logFileProblem { logger.warning("\(logFileProblem); logging to stderr instead") }
         for warning in config.warnings { logger.warning("\(warning)") }
         let chosen: OutputFormat = format ?? (json ? .json : csv ? .csv : .text)
         return OpsContext(config: config, logger: logger, dryRun: dryRun, force: force, format: chosen, remote: remote)

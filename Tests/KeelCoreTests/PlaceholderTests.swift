@@ -30,6 +30,68 @@ struct PlaceholderTests {
     func unknown() {
         #expect(Placeholders.expand("x %q %n", ["n": "1"]) == "x %q '1'")
     }
+
+    @Test("a % before a quote is a literal %, and the quote still opens or closes", arguments: [
+        ("echo 'cpu at 100%' %a", "echo 'cpu at 100%' 'n1;touch /tmp/x'"),
+        (#"echo "100%" %a"#, #"echo "100%" 'n1;touch /tmp/x'"#),
+        ("echo 100%'x' %a", "echo 100%'x' 'n1;touch /tmp/x'"),
+        ("echo %", "echo %"),
+    ])
+    func percentBeforeQuote(template: String, expected: String) {
+        #expect(Placeholders.expand(template, ["a": "n1;touch /tmp/x"]) == expected)
+    }
+
+    @Test("quotes are judged per Unicode scalar: a combining mark after a quote does not hide it")
+    func combiningMark() {
+        #expect(Placeholders.expand("echo '\u{301}' %a", ["a": "x;y"]) == "echo '\u{301}' 'x;y'")
+        #expect(Placeholders.quoteIfNeeded("e\u{301};touch") == "'e\u{301};touch'")
+        #expect(Placeholders.quoteIfNeeded("node-1.conf") == "node-1.conf")
+    }
+
+    @Test("command substitution, comments, backquotes and NUL")
+    func contexts() {
+        let v: [Character: String] = ["a": "x\"; touch m; \"`id`\n"]
+        #expect(Placeholders.expand(#"log "$(echo %a)""#, v) == #"log "$(echo 'x"; touch m; "`id`\#(("\n"))')""#)
+        #expect(Placeholders.expand("log x # note %a\nnext %a", v).hasPrefix("log x # note %a\nnext 'x"))
+        #expect(Placeholders.expand("log `echo %a`", v) == "log `echo x___touch_m____id__`")
+        #expect(Placeholders.expand("log %a", ["a": "a\u{0}b"]) == "log 'ab'")
+        #expect(Placeholders.expand("cat <<EOF\n%a\nEOF", ["a": "$(id)"]) == "cat <<EOF\n__id_\nEOF")
+    }
+
+    @Test("templates that hand values to a second shell level are named", arguments: [
+        (#"ssh db1 "notify %d""#, "ssh"),
+        (#"/bin/sh -c "echo %a""#, "sh -c"),
+        ("bash -ec 'x %a'", "bash -ec"),
+        ("eval echo %a", "eval"),
+    ])
+    func secondLevel(template: String, word: String) throws {
+        let warning = try #require(Placeholders.secondLevelWarning(template, letters: ["a", "d"]))
+        #expect(warning.contains("\"\(word)\""))
+    }
+
+    @Test("the configuration warns about a second-shell hook template, naming the key and its line")
+    func configurationWarning() throws {
+        let config = try KeelConfig.parse(text: """
+            node_id=1
+            node_name='n1'
+            conninfo='host=db1'
+            data_directory='/d'
+            event_notification_command='ssh db9 "notify %d"'
+            follow_command='/usr/local/bin/follow %n'
+            """, file: "/etc/keel.conf")
+        let warnings = config.warnings.map(\.description)
+        #expect(warnings.count == 1)
+        #expect(warnings.first?.contains("/etc/keel.conf:5") == true, "\(warnings)")
+        #expect(warnings.first?.contains("event_notification_command") == true, "\(warnings)")
+        #expect(warnings.first?.contains("second shell level (\"ssh\")") == true, "\(warnings)")
+    }
+
+    @Test("ordinary templates, and templates without placeholders, get no warning")
+    func noWarning() {
+        #expect(Placeholders.secondLevelWarning("/usr/local/bin/notify %n %e \"%d\"", letters: ["n", "e", "d"]) == nil)
+        #expect(Placeholders.secondLevelWarning("ssh db1 restart", letters: ["n"]) == nil)
+        #expect(Placeholders.secondLevelWarning("echo `date` %n", letters: ["n"]) != nil)
+    }
 }
 
 @Suite("Conninfo: parse, mask, rewrite")

@@ -12,9 +12,10 @@ final class FailoverCluster {
     let names: [String]
     let witnessName: String?
 
-    /// Per-node configuration lines added after the guide's (e.g. `["node2": "priority=0"]`), and lines for every node.
+    /// Per-node configuration lines added after the guide's (e.g. `["node2": "priority=0"]`), and lines for every node;
+    /// `extraConninfo` is appended to every node's conninfo (e.g. `" password=…"`).
     init(_ name: String, standbys: Int = 2, witness: Bool = true, locations: [String: String] = [:],
-         extra: [String: String] = [:], common: String = "") throws {
+         extra: [String: String] = [:], common: String = "", extraConninfo: String = "") throws {
         f = try ClusterFixture(name)
         let ws = f.workspace
         names = ["node1"] + (0..<standbys).map { "node\($0 + 2)" }
@@ -35,12 +36,12 @@ final class FailoverCluster {
             """
         let primary = try ws.startPrimary(name: "node1")
         servers["node1"] = primary
-        try f.writeConfig(id: 1, name: "node1", port: primary.port, dataDirectory: primary.dataDirectory,
+        try f.writeConfig(id: 1, name: "node1", port: primary.port, dataDirectory: primary.dataDirectory, extraConninfo: extraConninfo,
                           location: locations["node1"] ?? "dc1", extra: base + "\n" + (extra["node1"] ?? ""))
         try f.keel("-f", f.config("node1"), "primary", "register").requireSuccess()
         for (i, standby) in names.dropFirst().enumerated() {
             let port = try ws.freePort()
-            try f.writeConfig(id: i + 2, name: standby, port: port, dataDirectory: ws.dataDirectoryPath(name: standby),
+            try f.writeConfig(id: i + 2, name: standby, port: port, dataDirectory: ws.dataDirectoryPath(name: standby), extraConninfo: extraConninfo,
                               location: locations[standby] ?? "dc1", extra: base + "\n" + (extra[standby] ?? ""))
             try f.keel("-f", f.config(standby), "standby", "clone", "-h", "127.0.0.1", "-p", "\(primary.port)", "-c").requireSuccess()
             servers[standby] = try f.startClone(name: standby, port: port)
@@ -49,7 +50,7 @@ final class FailoverCluster {
         if let witnessName {
             let w = try ws.startPrimary(name: witnessName)
             servers[witnessName] = w
-            try f.writeConfig(id: 99, name: witnessName, port: w.port, dataDirectory: w.dataDirectory,
+            try f.writeConfig(id: 99, name: witnessName, port: w.port, dataDirectory: w.dataDirectory, extraConninfo: extraConninfo,
                               location: locations[witnessName] ?? "dc1", extra: base + "\n" + (extra[witnessName] ?? ""))
             try f.keel("-f", f.config(witnessName), "witness", "register", "-h", "127.0.0.1", "-p", "\(primary.port)").requireSuccess()
         }

@@ -57,12 +57,13 @@ struct SandboxTests {
         try #require(create.succeeded, "\(create)")
         let status = try ws.run("keel", ["sandbox", "status", cluster])
         #expect(status.succeeded, "\(status)")
-        let node1 = ws.server(name: "node1", port: base, dataDirectory: cluster + "/node1/data")
+        let node1 = ws.server(name: "node1", port: base, dataDirectory: cluster + "/node1/data", host: cluster + "/node1")
         try node1.psql("CREATE TABLE demo (id int); INSERT INTO demo SELECT generate_series(1, 100)")
 
         let drillRun = try ws.run("keel", ["-f", cluster + "/node2/keel.conf", "run", drill, "sandbox=true", "--yes"], environment: env, timeout: 300)
         #expect(drillRun.succeeded, "\(drillRun)")
-        let servers = (0..<3).map { ws.server(name: "node\($0 + 1)", port: base + $0, dataDirectory: cluster + "/node\($0 + 1)/data") }
+        let servers = (0..<3).map { ws.server(name: "node\($0 + 1)", port: base + $0, dataDirectory: cluster + "/node\($0 + 1)/data",
+                                              host: cluster + "/node\($0 + 1)") }
         let primaries = servers.dropFirst().filter { (try? $0.psql("SELECT NOT pg_is_in_recovery()")) == "t" }
         #expect(primaries.count == 1)
         let events = (try? String(contentsOfFile: cluster + "/events.jsonl", encoding: .utf8)) ?? ""

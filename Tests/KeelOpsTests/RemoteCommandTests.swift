@@ -30,10 +30,20 @@ struct RemoteCommandTests {
                                    remoteUser: "postgres", isLocal: { _ in false })
         #expect(remote.route == .ssh(host: "db1"))
         #expect(remote.display(["node", "status", "--is-shutdown-cleanly"])
-            == "ssh -q -o ConnectTimeout=5 -l postgres db1 '/opt/keel/bin/keel -f '\\''/etc/keel node1.conf'\\'' node status --is-shutdown-cleanly'")
+            == "ssh -q -o ConnectTimeout=5 -l postgres -- db1 '/opt/keel/bin/keel -f '\\''/etc/keel node1.conf'\\'' node status --is-shutdown-cleanly'")
         let plain = RemoteCommand(node: Self.node(1, host: "db1,db9"), config: try Self.config(), isLocal: { _ in false })
         #expect(plain.route == .ssh(host: "db1"))
         #expect(plain.display(["cluster", "show", "--csv"]).hasSuffix("db1 'keel -f '\\''/etc/keel node1.conf'\\'' cluster show --csv'"))
+    }
+
+    @Test("words are judged per Unicode scalar: a prepend letter before \";\" (one grapheme) is quoted; -- comes before the host")
+    func quotingPerScalar() throws {
+        #expect(RemoteCommand.quote("x\u{0D4E};touch m") == "'x\u{0D4E};touch m'")
+        #expect(RemoteCommand.quote("/etc/keel/node-1.conf") == "/etc/keel/node-1.conf")
+        var node = Self.node(1, host: "db1")
+        node.conninfo = "host=-oProxyCommand=x port=5432"
+        let remote = RemoteCommand(node: node, config: try Self.config(), isLocal: { _ in false })
+        #expect(remote.display(["cluster", "show"]).contains(" -- -oProxyCommand=x 'keel -f "))
     }
 
     @Test("a node on this host runs keel as a local child process")
@@ -87,5 +97,38 @@ struct DaemonPauserTests {
         #expect(DaemonPauser.toPause(nodes: nodes, daemons: [Self.daemon(1, pid: nil, age: 1)], freshSeconds: 10).isEmpty)
         #expect(DaemonPauser.toPause(nodes: nodes, daemons: [Self.daemon(1, pid: 7, age: 1), Self.daemon(3, pid: nil, age: nil, paused: true)],
                                      freshSeconds: 10) == [1, 2])
+    }
+}
+
+/// The ssh route end to end with a stand-in `ssh` (first on `PATH` for the duration of the test): the
+/// password of a `-d` conninfo travels on standard input, never in ssh's arguments.
+@Suite("remote commands over ssh: the password on standard input", .serialized)
+struct RemoteCommandPasswordTests {
+    @Test("-d's password is read by the remote shell into PGPASSWORD; ssh's arguments never hold it")
+    func passwordOverStdin() async throws {
+        let dir = NSTemporaryDirectory() + "keel-remote-ssh-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        FileManager.default.createFile(atPath: dir + "/ssh", contents: Data("""
+            #!/bin/sh
+            echo "$@" > \(dir)/ssh-args
+            while [ $# -gt 0 ]; do case "$1" in --) shift; break ;; -o|-l) shift 2 ;; -*) shift ;; *) break ;; esac; done
+            shift
+            exec /bin/sh -c "$*"
+            """.utf8), attributes: [.posixPermissions: 0o755])
+        FileManager.default.createFile(atPath: dir + "/keel", contents: Data("""
+            #!/bin/sh
+            printf '%s|' "$PGPASSWORD" "$@"
+            """.utf8), attributes: [.posixPermissions: 0o755])
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        setenv("PATH", dir + ":" + path, 1)
+        defer { setenv("PATH", path, 1) }
+        let config = try RemoteCommandTests.config("repmgr_bindir='\(dir)'")
+        let remote = RemoteCommand(node: RemoteCommandTests.node(1, host: "db1"), config: config, isLocal: { _ in false })
+        let result = try await remote.run(["node", "rejoin", "-d", "host=db2 password='s3 cr;et' user=repmgr"], timeout: 30)
+        #expect(result.stdout == "s3 cr;et|-f|/etc/keel node1.conf|node|rejoin|-d|host=db2 user=repmgr|", "\(result)")
+        let args = try String(contentsOfFile: dir + "/ssh-args", encoding: .utf8)
+        #expect(!args.contains("s3 cr;et") && args.contains("-- db1"), "\(args)")
+        #expect(!remote.display(["node", "rejoin", "-d", "host=db2 password=s3"]).contains("s3"))
     }
 }

@@ -51,8 +51,9 @@ struct ConfigFileReader {
     /// - Returns: false when the file could not be read (an error is recorded).
     @discardableResult
     mutating func readFile(_ path: String, depth: Int = 0, reportedAt: ConfigLocation? = nil, key: String? = nil) -> Bool {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            let reason = Self.unreadableReason(path)
+        let special = Self.notReadableAsText(path)
+        guard special == nil, let data = FileManager.default.contents(atPath: path) else {
+            let reason = special ?? Self.unreadableReason(path)
             if let reportedAt {
                 error(reportedAt.file, reportedAt.line, key, "could not open configuration file \"\(path)\": \(reason)")
             } else {
@@ -200,6 +201,24 @@ struct ConfigFileReader {
         case .error where token.text == [UInt8(ascii: "'")]: "unterminated quoted string"
         case .error: "a value that is not a plain word or number must be single-quoted"
         default: nil
+        }
+    }
+
+    /// Largest configuration file Keel reads (bytes).
+    static let sizeLimit = 16 * 1024 * 1024
+
+    /// Why `path` (which exists) cannot be a configuration file, before reading it: not a regular file
+    /// (`/dev/zero`, a FIFO, a socket) or larger than `sizeLimit`. `nil` when it may be read (or does not exist).
+    private static func notReadableAsText(_ path: String) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        switch info.st_mode & S_IFMT {
+        case S_IFREG:
+            return info.st_size > sizeLimit ? "file is larger than \(sizeLimit / 1024 / 1024) MB" : nil
+        case S_IFDIR: return nil
+        case S_IFCHR, S_IFBLK: return "not a regular file (a device)"
+        case S_IFIFO: return "not a regular file (a FIFO)"
+        default: return "not a regular file"
         }
     }
 

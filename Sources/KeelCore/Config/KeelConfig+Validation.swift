@@ -100,4 +100,23 @@ extension KeelConfig {
         if let number = value as? NSNumber { return number.intValue }
         return value as? Int
     }
+
+    /// The `%` placeholder letters of each shell hook key.
+    static let hookPlaceholderLetters: [String: Set<Character>] = [
+        "event_notification_command": ["n", "e", "s", "t", "d", "p", "c", "a"],
+        "failover_validation_command": ["n", "a", "v", "u", "t"],
+        "follow_command": ["n"],
+        "child_nodes_disconnect_command": ["p"],
+    ]
+
+    /// A shell hook whose placeholders Keel's quoting cannot protect (a second shell level such as `ssh`
+    /// or `sh -c`, or constructs where values are reduced to plain characters): a warning naming the key.
+    static func checkHookTemplates(_ values: ConfigValues, file: String, log: inout DiagnosticLog) {
+        for (key, letters) in hookPlaceholderLetters.sorted(by: { $0.key < $1.key }) {
+            let template = values.string(key)
+            guard !template.hasPrefix("lua:"), let problem = Placeholders.secondLevelWarning(template, letters: letters) else { continue }
+            let location = values.locations[key]
+            log.warning(location?.file ?? file, location?.line, key, problem)
+        }
+    }
 }

@@ -71,6 +71,7 @@ public struct KeelConfig: Sendable {
         values.apply(reader.entries, log: &log)
         Self.checkRequiredAndCrossKeys(values, file: path, log: &log)
         Self.checkPasswordFilePermissions(reader.assignments, log: &log)
+        Self.checkHookTemplates(values, file: path, log: &log)
         if log.hasErrors { throw ConfigError(diagnostics: log.items) }
         return KeelConfig(path: path, warnings: log.warnings, values: values)
     }

@@ -138,7 +138,7 @@ public struct NodeRejoin {
         }
         let binaries = PostgresBinaries(bindir: config.pgBindir, majorVersion: primaryInfo.versionNumber / 10000)
         let rewindProgram = needsRewind ? try binaries.path("pg_rewind") : ""
-        let rewindArguments = ["-D", config.dataDirectory, "--source-server=\(primaryRecord.conninfo)"]
+        let rewindArguments = ["-D", config.dataDirectory, "--source-server=\(CommandLinePassword.split(primaryRecord.conninfo).conninfo)"]
 
         // Replication slot on the primary.
         let slotName = NodeRecord.slotName(for: config.nodeID)
@@ -185,7 +185,7 @@ public struct NodeRejoin {
             try keeper.save()
             log.notice("executing pg_rewind")
             log.debug("executing: \(([rewindProgram] + rewindArguments).map { StandbyClone.displayQuoted($0) }.joined(separator: " "))")
-            let result = try await ProcessRunner.run(rewindProgram, rewindArguments, environment: ["LC_ALL": "C"], timeout: 3600)
+            let result = try await ProcessRunner.run(rewindProgram, rewindArguments, environment: CommandLinePassword.environment(for: primaryRecord.conninfo).merging(["LC_ALL": "C"]) { $1 }, timeout: 3600)
             try keeper.restore()
             guard result.succeeded else {
                 throw KeelError(.rejoinFailed, "pg_rewind failed (exit status \(result.status))",

@@ -143,7 +143,8 @@ public struct StandbyClone {
         log.notice("starting backup (using pg_basebackup)...")
         if !options.fastCheckpoint { log.info("this may take some time: use -c/--fast-checkpoint to force an immediate checkpoint") }
         log.debug("executing: \(([basebackup] + arguments).joined(separator: " "))")
-        let result = try await ProcessRunner.run(basebackup, arguments, environment: ["PGAPPNAME": "keel_clone"])
+        let result = try await ProcessRunner.run(basebackup, arguments,
+                                                environment: CommandLinePassword.environment(for: sourceConninfo).merging(["PGAPPNAME": "keel_clone"]) { $1 })
         guard result.succeeded else {
             dropCreatedSlot()
             throw KeelError(.badBaseBackup, "unable to take a base backup of the source node",
@@ -181,7 +182,7 @@ public struct StandbyClone {
     /// pg_basebackup's arguments: `-D`, source, `-U` replication user, `-X stream`, `--checkpoint=fast`, then
     /// `pg_basebackup_options` split as the shell would.
     func basebackupArguments(sourceConninfo: String, slot: String?) -> [String] {
-        var args = ["-D", context.config.dataDirectory, "-d", Conninfo.removing(["dbname", "replication"], from: sourceConninfo),
+        var args = ["-D", context.config.dataDirectory, "-d", CommandLinePassword.split(Conninfo.removing(["dbname", "replication"], from: sourceConninfo)).conninfo,
                     "-U", context.replicationUser, "-X", "stream", "--no-password"]
         if options.fastCheckpoint { args.append("--checkpoint=fast") }
         args.append(contentsOf: ShellWords.split(context.config.pgBasebackupOptions))

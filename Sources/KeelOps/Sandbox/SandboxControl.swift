@@ -18,9 +18,12 @@ public struct SandboxControl {
         self.output = output
     }
 
-    /// Runs `action`; returns the exit status (`status`: 25 when something is not running).
+    /// Runs `action`; returns the exit status (`status`: 25 when something is not running). Throws
+    /// `KeelError` 1 when the directory is not the user's own (`SandboxDirectory.checkTrusted`).
     public func run(_ action: Action) async throws -> ExitStatus {
-        let manifest = try SandboxManifest.load(from: absolute(directory))
+        let root = absolute(directory)
+        try SandboxDirectory.checkTrusted(root)
+        let manifest = try SandboxManifest.load(from: root)
         switch action {
         case .start:
             for node in manifest.nodes { try await startServer(node, manifest: manifest) }
@@ -33,7 +36,7 @@ public struct SandboxControl {
             return .success
         case .destroy:
             await stopAll(manifest)
-            try FileManager.default.removeItem(atPath: manifest.directory)
+            try FileManager.default.removeItem(atPath: root)
             logger.notice("sandbox \"\(manifest.directory)\" destroyed")
             return .success
         case .status:

@@ -4,12 +4,14 @@ import KeelPostgres
 import Logging
 
 /// `keel sandbox create DIR [--nodes N] [--witness] [--base-port P] [--locations a,b] [--lua-hooks]`: a
-/// real local cluster on 127.0.0.1 built with Keel's own operations, as an operator would build one:
+/// real local cluster, reached only over Unix sockets in `DIR/<node>` (mode 0700; no TCP), built with Keel's own operations, as an operator would build one:
 /// initdb of the primary, `primary register`, `standby clone` + start + `standby register` for each
 /// standby, a separately initdb'd witness and `witness register`; then a keeld per node. Each node gets
 /// `DIR/<name>/keel.conf` in repmgr.conf syntax (automatic failover, 1 s monitoring, 3 reconnect
 /// attempts 1 s apart) and, with `--lua-hooks`, the sample Lua hooks (`DIR/hooks/`) for failover
-/// validation and event notification (JSON lines in `DIR/events.jsonl`). Runs as the invoking user.
+/// validation and event notification (JSON lines in `DIR/events.jsonl`). Runs as the invoking user, in a
+/// directory of that user's own (`SandboxDirectory`); `pg_hba.conf` trusts only the database user `repmgr`
+/// over the local socket, which only the invoking user can open.
 public struct SandboxCreate {
     public struct Options: Sendable {
         /// Data nodes: the primary and N-1 standbys (≥ 1).
@@ -50,7 +52,10 @@ public struct SandboxCreate {
     public func run() async throws {
         let fm = FileManager.default
         guard options.nodes >= 1, options.nodes <= 9 else { throw KeelError(.badConfig, "--nodes must be between 1 and 9") }
-        if let entries = try? fm.contentsOfDirectory(atPath: directory), !entries.isEmpty {
+        var existing = stat()
+        let exists = lstat(directory, &existing) == 0
+        if exists { try SandboxDirectory.checkTrusted(directory) }
+        if exists, let entries = try? fm.contentsOfDirectory(atPath: directory), !entries.isEmpty {
             throw KeelError(.badConfig, "sandbox directory \"\(directory)\" exists and is not empty",
                             hint: "choose a new directory, or remove this one with \"keel sandbox destroy \(directory)\"")
         }
@@ -64,7 +69,11 @@ public struct SandboxCreate {
         let pgBindir = try Self.findBindir(options.pgBindir)
         let hooksSource = options.luaHooks ? try Self.findHooks() : nil
 
-        try fm.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        try fm.createDirectory(atPath: (directory as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        if !exists, mkdir(directory, 0o700) != 0 {
+            throw KeelError(.badConfig, "unable to create sandbox directory \"\(directory)\"", detail: String(cString: strerror(errno)))
+        }
+        try SandboxDirectory.checkTrusted(directory)
         let nodes = names.enumerated().map { i, name in
             SandboxManifest.Node(id: name == "witness" ? 99 : i + 1, name: name,
                                  role: name == "witness" ? "witness" : (i == 0 ? "primary" : "standby"), port: ports[i],
@@ -84,7 +93,7 @@ public struct SandboxCreate {
         try await stage("initdb and start the primary \"\(primary.name)\" on port \(primary.port)") {
             try await initdb(primary, pgBindir: pgBindir)
             try await control.startServer(primary, manifest: manifest)
-            try createRepmgrDatabase(port: primary.port)
+            try createRepmgrDatabase(primary)
         }
         try await stage("keel primary register") {
             try await PrimaryRegister(context: try context(primary)).run()
@@ -92,7 +101,7 @@ public struct SandboxCreate {
         for node in nodes where node.role == "standby" {
             try await stage("keel standby clone, start and register \"\(node.name)\" on port \(node.port)") {
                 var ctx = try context(node)
-                ctx.remote = RemoteNodeOptions(host: "127.0.0.1", port: String(primary.port))
+                ctx.remote = RemoteNodeOptions(host: primary.directory, port: String(primary.port))
                 try await StandbyClone(context: ctx, options: .init(fastCheckpoint: true, pgBindir: pgBindir)).run()
                 try appendServerSettings(node)
                 try await control.startServer(node, manifest: manifest)
@@ -103,9 +112,9 @@ public struct SandboxCreate {
             try await stage("initdb, start and keel witness register \"\(witness.name)\" on port \(witness.port)") {
                 try await initdb(witness, pgBindir: pgBindir)
                 try await control.startServer(witness, manifest: manifest)
-                try createRepmgrDatabase(port: witness.port)
+                try createRepmgrDatabase(witness)
                 var ctx = try context(witness)
-                ctx.remote = RemoteNodeOptions(host: "127.0.0.1", port: String(primary.port))
+                ctx.remote = RemoteNodeOptions(host: primary.directory, port: String(primary.port))
                 try await WitnessRegister(context: ctx).run()
             }
         }
@@ -138,7 +147,7 @@ public struct SandboxCreate {
             "# Keel sandbox node \"\(node.name)\" (created by keel sandbox create)",
             "node_id=\(node.id)",
             "node_name='\(node.name)'",
-            "conninfo='host=127.0.0.1 port=\(node.port) user=repmgr dbname=repmgr connect_timeout=2'",
+            "conninfo='host=\(node.directory) port=\(node.port) user=repmgr dbname=repmgr connect_timeout=2'",
             "data_directory='\(node.dataDirectory)'",
             "pg_bindir='\(pgBindir)'",
             "repmgr_bindir='\(URL(fileURLWithPath: SandboxControl.siblingBinary("keel")).deletingLastPathComponent().path)'",
@@ -175,13 +184,22 @@ public struct SandboxCreate {
 
     /// The settings a sandbox server needs, in `DIR/<node>/server.conf`, which `postgresql.conf` includes
     /// by a relative path (`../server.conf`): a clone or a pg_rewind copies the primary's postgresql.conf,
-    /// and each node still reads its own port and socket directory.
+    /// and each node still reads its own port and socket directory. No TCP; the socket is the user's alone
+    /// (0700), and `pg_hba.conf` trusts only the database user `repmgr` over it.
     private func appendServerSettings(_ node: SandboxManifest.Node) throws {
+        let hba = """
+            # Keel sandbox: only the sandbox's database user, only over the local socket (mode 0700)
+            local   all           repmgr   trust
+            local   replication   repmgr   trust
+
+            """
+        try hba.write(toFile: node.dataDirectory + "/pg_hba.conf", atomically: false, encoding: .utf8)
         let settings = """
             # Keel sandbox: settings of node "\(node.name)"
-            listen_addresses = '127.0.0.1'
+            listen_addresses = ''
             port = \(node.port)
             unix_socket_directories = '\(node.directory)'
+            unix_socket_permissions = 0700
             wal_log_hints = on
             max_wal_senders = 10
             max_replication_slots = 10
@@ -201,8 +219,9 @@ public struct SandboxCreate {
         handle.write(Data("\n# Keel sandbox: this node's own settings (port, sockets)\n\(include)\n".utf8))
     }
 
-    private func createRepmgrDatabase(port: Int) throws {
-        let conn = try Connection(conninfo: "host=127.0.0.1 port=\(port) user=repmgr dbname=postgres connect_timeout=5")
+    private func createRepmgrDatabase(_ node: SandboxManifest.Node) throws {
+        let conn = try Connection(conninfo: Conninfo.render([("host", node.directory), ("port", String(node.port)), ("user", "repmgr"),
+                                                             ("dbname", "postgres"), ("connect_timeout", "5")]))
         try conn.query("CREATE DATABASE repmgr STRATEGY = FILE_COPY")
         try conn.query("CHECKPOINT")
     }

@@ -26,24 +26,49 @@ public struct ConsoleLogHandler: LogHandler {
             self.path = path
         }
 
-        /// Reopens the file (after logrotate moved it: keeld's SIGHUP). No effect on standard error.
+        /// Reopens the file (after logrotate moved it: keeld's SIGHUP). No effect on standard error; a file
+        /// that cannot be opened any more keeps the current handle.
         public func reopen() {
-            guard let path else { return }
-            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
-            guard let fresh = FileHandle(forWritingAtPath: path) else { return }
-            fresh.seekToEndOfFile()
+            guard let path, let fresh = try? Self.openForAppending(path) else { return }
             lock.withLock {
                 try? handle.close()
                 handle = fresh
             }
         }
 
-        /// Opens `path` for appending (creating it); `nil` when it cannot be opened.
+        /// Opens `path` for appending (creating it, mode 0640); `nil` when it cannot be opened.
         public static func file(_ path: String) -> Sink? {
-            if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
-            guard let handle = FileHandle(forWritingAtPath: path) else { return nil }
-            handle.seekToEndOfFile()
-            return Sink(handle: handle, timestamped: true, path: path)
+            try? openFile(path)
+        }
+
+        /// Opens `path` for appending (creating it, mode 0640). Throws `KeelError` 1 saying why it cannot be
+        /// used. In a directory others can write to (such as /tmp), a symbolic link is never followed and a
+        /// file of another user is refused: someone else could have planted it.
+        public static func openFile(_ path: String) throws -> Sink {
+            Sink(handle: try openForAppending(path), timestamped: true, path: path)
+        }
+
+        private static func openForAppending(_ path: String) throws -> FileHandle {
+            let directory = (path as NSString).deletingLastPathComponent
+            var dirInfo = stat()
+            let shared = stat(directory.isEmpty ? "." : directory, &dirInfo) == 0 && dirInfo.st_mode & 0o002 != 0
+            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | (shared ? O_NOFOLLOW : 0), 0o640)
+            guard fd >= 0 else {
+                let failure = errno
+                var link = stat()
+                let isLink = lstat(path, &link) == 0 && link.st_mode & S_IFMT == S_IFLNK
+                let reason = shared && (failure == ELOOP || isLink) ? "it is a symbolic link in a directory others can write to"
+                    : String(cString: strerror(failure))
+                throw KeelError(.badConfig, "log file \"\(path)\" cannot be opened: \(reason)")
+            }
+            var info = stat()
+            let regular = fstat(fd, &info) == 0 && info.st_mode & S_IFMT == S_IFREG
+            if !regular || (shared && info.st_uid != geteuid()) {
+                close(fd)
+                throw KeelError(.badConfig, "log file \"\(path)\" cannot be used: "
+                                    + (regular ? "it belongs to another user, in a directory others can write to" : "it is not a regular file"))
+            }
+            return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
         }
 
         func write(level: String, _ message: String) {

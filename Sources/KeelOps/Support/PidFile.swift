@@ -37,6 +37,12 @@ public struct PidFile: Sendable {
             throw KeelError(.badPidFile, "keeld is already running with PID \(other) (pid file \"\(path)\")",
                             hint: "stop it first, or use --pid-file to run another daemon")
         }
+        var info = stat()
+        if lstat(path, &info) == 0, info.st_uid != geteuid() {
+            throw KeelError(.badPidFile, "pid file \"\(path)\" belongs to another user (uid \(info.st_uid)) and cannot be replaced",
+                            hint: "someone else may have created it to keep keeld from starting: remove it as its owner or root, "
+                                + "or set repmgrd_pid_file (or --pid-file) to a path in a directory of your own")
+        }
         do {
             try "\(getpid())\n".write(toFile: path, atomically: true, encoding: .utf8)
         } catch {

@@ -62,39 +62,47 @@ public struct RemoteCommand: Sendable {
     }
 
     /// The whole command line as it runs (for logs, `--dry-run` and "run this next" hints), words
-    /// shell-quoted.
+    /// shell-quoted, without any password (`run` passes it apart from the command line).
     public func display(_ arguments: [String]) -> String {
-        let args = (try? keelArguments(arguments)) ?? arguments
+        let stripped = CommandLinePassword.strippingKeelArguments(arguments).arguments
+        let args = (try? keelArguments(stripped)) ?? stripped
         let keel = ([keelPath] + args).map(Self.quote).joined(separator: " ")
         switch route {
         case .local:
             return keel
         case .ssh(let host):
-            return (["ssh"] + sshOptions + (remoteUser.map { ["-l", $0] } ?? []) + [host]).map(Self.quote).joined(separator: " ")
+            return (["ssh"] + sshOptions + (remoteUser.map { ["-l", $0] } ?? []) + ["--", host]).map(Self.quote).joined(separator: " ")
                 + " " + Self.quote(keel)
         }
     }
 
     /// Runs `keel ARGS` for the node, waiting up to `timeout` seconds, and returns its exit status and
-    /// output. Throws `KeelError`: 12 (ERR_BAD_SSH) when ssh itself fails (status 255), ssh or the remote keel
+    /// output. A password in a `-d/--dbname` conninfo never reaches a command line: it is removed from the
+    /// argument and passed as `PGPASSWORD` in the environment (local) or on ssh's standard input, which the
+    /// remote shell reads into `PGPASSWORD` before it runs keel. Throws `KeelError`: 12 (ERR_BAD_SSH) when ssh itself fails (status 255), ssh or the remote keel
     /// is not found (127), or ssh cannot be started;
     /// 13 when the local `keel` cannot be started; 1 when the node has no `config_file`.
     public func run(_ arguments: [String], timeout: Double) async throws -> CommandResult {
-        let args = try keelArguments(arguments)
+        let (stripped, password) = CommandLinePassword.strippingKeelArguments(arguments)
+        let args = try keelArguments(stripped)
         switch route {
         case .local:
             do {
-                return try await ProcessRunner.run(keelPath, args, timeout: timeout)
+                return try await ProcessRunner.run(keelPath, args, environment: password.map { ["PGPASSWORD": $0] } ?? [:],
+                                                   timeout: timeout)
             } catch {
                 throw KeelError(.systemFailure, "unable to run \"\(keelPath)\" for \(node.nodeLabel)",
                                 detail: "\(error)", hint: "set repmgr_bindir to the directory holding keel")
             }
         case .ssh(let host):
-            let remote = ([keelPath] + args).map(Self.quote).joined(separator: " ")
-            let sshArgs = sshOptions + (remoteUser.map { ["-l", $0] } ?? []) + [host, remote]
+            var remote = ([keelPath] + args).map(Self.quote).joined(separator: " ")
+            if password != nil { remote = "IFS= read -r PGPASSWORD && export PGPASSWORD && exec " + remote }
+            // `--`: a host starting with "-" is a host, never an ssh option.
+            let sshArgs = sshOptions + (remoteUser.map { ["-l", $0] } ?? []) + ["--", host, remote]
             let result: CommandResult
             do {
-                result = try await ProcessRunner.run("/usr/bin/env", ["ssh"] + sshArgs, timeout: timeout)
+                result = try await ProcessRunner.run("/usr/bin/env", ["ssh"] + sshArgs, input: password.map { $0 + "\n" },
+                                                     timeout: timeout)
             } catch {
                 throw KeelError(.badSSH, "unable to run ssh to host \"\(host)\"", detail: "\(error)")
             }
@@ -108,9 +116,9 @@ public struct RemoteCommand: Sendable {
         }
     }
 
-    /// A word quoted for `/bin/sh` only when it needs it.
+    /// A word quoted for `/bin/sh` only when it needs it: left bare only when every Unicode scalar is an
+    /// ASCII letter, digit or one of `-_./=:,@%+` (judged per scalar, never per grapheme).
     static func quote(_ word: String) -> String {
-        let plain = !word.isEmpty && word.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:,@%+".contains($0) }
-        return plain ? word : Placeholders.shellQuote(word)
+        Placeholders.quoteIfNeeded(word)
     }
 }

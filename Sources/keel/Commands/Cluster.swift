@@ -56,6 +56,7 @@ struct Cluster: AsyncParsableCommand {
 
         func validate() throws {
             if limit < 1 { throw ValidationError("--limit must be at least 1") }
+            if limit > Int(Int32.max) { throw ValidationError("--limit must be at most \(Int32.max) (use --all for every event)") }
             try NodeIDOption.check(nodeID)
         }
 

@@ -6,7 +6,7 @@ import Logging
 
 /// `keel sandbox create|start|stop|status|destroy DIR`: a local cluster to try Keel with.
 struct Sandbox: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "A real local cluster on 127.0.0.1, built and run by Keel.",
+    static let configuration = CommandConfiguration(abstract: "A real local cluster (Unix sockets only, yours alone), built and run by Keel.",
                                                     subcommands: [Create.self, Start.self, Stop.self, Status.self, Destroy.self])
 
     /// Options of every sandbox command (no configuration file: each node has its own in DIR).
