@@ -1,3 +1,4 @@
+import CLuaShim
 import Foundation
 
 /// The serial executor of `LuaEngine`: one dedicated thread that runs the engine's jobs in order, so the
@@ -11,9 +12,12 @@ final class LuaThreadExecutor: SerialExecutor, @unchecked Sendable {
     private var jobs: [UnownedJob] = []
     private var stopped = false
 
-    /// Starts the thread, named `name` (seen in `top -H`, debuggers).
-    init(name: String) {
-        let thread = Thread { [self] in self.loop() }
+    /// Starts the thread, named `name` (seen in `top -H`, debuggers); `started` gets its kernel thread id.
+    init(name: String, started: @escaping @Sendable (Int32) -> Void = { _ in }) {
+        let thread = Thread { [self] in
+            started(keel_lua_thread_id())
+            self.loop()
+        }
         thread.name = name
         thread.stackSize = 8 << 20
         thread.start()
