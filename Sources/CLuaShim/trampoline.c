@@ -118,6 +118,38 @@ void keel_lua_install_safe_resume(lua_State *L, int index) {
     lua_setfield(L, index, "resume");
 }
 
+/* The message handler given to xpcall, wrapped: once the budget has expired (or the VM was cancelled) the
+   script's handler is not called and the error passes through as is. The count hook raises the budget error
+   from inside a hook, where Lua runs the message handler with hooks off: a handler that loops would be
+   beyond the budget's reach. */
+static int keel_lua_guarded_msgh(lua_State *L) {
+    keel_lua_host *h = keel_lua_host_of(L);
+    if (h->expired || keel_lua_is_cancelled(h)) return 1;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* xpcall(f, msgh, ...) with msgh wrapped by keel_lua_guarded_msgh. */
+static int keel_lua_safe_xpcall(lua_State *L) {
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, keel_lua_guarded_msgh, 1);
+    lua_replace(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+void keel_lua_install_safe_xpcall(lua_State *L, int index) {
+    index = lua_absindex(L, index);
+    lua_getfield(L, index, "xpcall");
+    lua_pushcclosure(L, keel_lua_safe_xpcall, 1);
+    lua_setfield(L, index, "xpcall");
+}
+
 /* collectgarbage([opt [, arg]]) limited to options that change nothing another call relies on. */
 static int keel_lua_safe_collectgarbage(lua_State *L) {
     const char *option = luaL_optstring(L, 1, "collect");

@@ -14,6 +14,8 @@ import CLuaShim
 /// and `_G` pointing at itself. The string metatable is locked (`getmetatable("")` returns `false`), and
 /// `collectgarbage` only collects or reports (`"collect"`, `"step"`, `"count"`, `"isrunning"`): the host
 /// runs the collector only inside calls, under the memory cap, and a script may not stop it or change its mode.
+/// `xpcall`'s message handler is not called once the budget has expired (Lua would run it with hooks off,
+/// beyond the budget's reach).
 enum Sandbox {
     /// Base functions copied into every environment.
     static let baseFunctions = [
@@ -43,6 +45,7 @@ extension LuaState {
         keel_lua_pushglobaltable(L)
         keel_lua_install_safe_load(L, -1)
         keel_lua_install_safe_collectgarbage(L, -1)
+        keel_lua_install_safe_xpcall(L, -1)
         stack.rawField("coroutine", of: -1)
         keel_lua_install_safe_resume(L, -1)
         lua_settop(L, -3)

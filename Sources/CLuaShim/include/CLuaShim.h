@@ -133,6 +133,10 @@ void keel_lua_install_safe_load(lua_State *L, int index);
    thread when the deadline passed while the coroutine ran (resume catches errors like pcall does). */
 void keel_lua_install_safe_resume(lua_State *L, int index);
 
+/* Replaces the global `xpcall` of the table at `index` with one whose message handler is skipped once the
+   budget has expired or the VM was cancelled (Lua runs a handler reached from the count hook with hooks off). */
+void keel_lua_install_safe_xpcall(lua_State *L, int index);
+
 /* Replaces the global `collectgarbage` of the table at `index` with one that allows only "collect", "step",
    "count" and "isrunning": a script may not stop its collector or change its mode or parameters. */
 void keel_lua_install_safe_collectgarbage(lua_State *L, int index);
