@@ -15,6 +15,8 @@ final class LuaCancellation: @unchecked Sendable {
     private var cancelled = false
     private var sources: [String: [UInt8]] = [:]
     private var threadID: Int32 = 0
+    private var handlers: [Int: @Sendable () -> Void] = [:]
+    private var nextHandler = 0
 
     /// True once `cancel()` ran.
     var isCancelled: Bool { lock.withLock { cancelled } }
@@ -35,13 +37,31 @@ final class LuaCancellation: @unchecked Sendable {
     /// Cancels every VM of the engine, and lowers its thread's priority (a runaway C call keeps a core busy
     /// until it ends; it should not compete with the daemon's own threads).
     func cancel() {
-        let thread: Int32 = lock.withLock {
+        let (thread, waiting): (Int32, [@Sendable () -> Void]) = lock.withLock {
             cancelled = true
             for host in hosts { keel_lua_cancel(host) }
-            return threadID
+            defer { handlers = [:] }
+            return (threadID, Array(handlers.values))
         }
         keel_lua_deprioritize_thread(thread)
+        for handler in waiting { handler() }
     }
+
+    /// Runs `handler` when the engine is cancelled (at once when it is already); returns a token for
+    /// `forget(_:)`. The watchdog uses it to move jobs queued behind an abandoned call to the replacement.
+    func whenCancelled(_ handler: @escaping @Sendable () -> Void) -> Int {
+        let token: Int? = lock.withLock {
+            guard !cancelled else { return nil }
+            nextHandler += 1
+            handlers[nextHandler] = handler
+            return nextHandler
+        }
+        guard let token else { handler(); return 0 }
+        return token
+    }
+
+    /// Drops the handler registered under `token`.
+    func forget(_ token: Int) { _ = lock.withLock { handlers.removeValue(forKey: token) } }
 
     /// Records the engine thread's kernel id (called on that thread).
     func setThreadID(_ id: Int32) { lock.withLock { threadID = id } }

@@ -60,7 +60,7 @@ public final class WatchedLuaEngine: @unchecked Sendable {
         let deadline = callBudget + grace + (engine.cancellation.hasLoaded(hook.path) ? 0 : timeout)
         let clock = ContinuousClock()
         let started = clock.now
-        if let result = await watch(engine, seconds: deadline, { await $0.call(hook, arguments: arguments, host: host, label: label, budget: callBudget) }) {
+        if let result = await watch(seconds: deadline, { await $0.call(hook, arguments: arguments, host: host, label: label, budget: callBudget) }) {
             return result
         }
         let error = LuaError(stage: .run, kind: .timeout, file: hook.path,
@@ -72,8 +72,8 @@ public final class WatchedLuaEngine: @unchecked Sendable {
     /// `LuaEngine.load` under the watchdog (one load budget plus `grace`).
     @discardableResult
     public func load(_ path: String, host: any KeelHost) async -> LuaError? {
-        let (engine, timeout) = lock.withLock { (self.engine, limits.timeout) }
-        if let error = await watch(engine, seconds: timeout + grace, { await $0.load(path, host: host) }) { return error }
+        let timeout = lock.withLock { limits.timeout }
+        if let error = await watch(seconds: timeout + grace, { await $0.load(path, host: host) }) { return error }
         return LuaError(stage: .load, kind: .timeout, file: path, message: Self.abandonedLoad(timeout + grace))
     }
 
@@ -83,7 +83,7 @@ public final class WatchedLuaEngine: @unchecked Sendable {
         let (engine, timeout) = lock.withLock { (self.engine, limits.timeout) }
         let all = Set(engine.cancellation.loadedSources.keys).union(paths).sorted()
         let seconds = Double(max(1, all.count)) * timeout + grace
-        if let reports = await watch(engine, seconds: seconds, { await $0.reload(also: paths, host: host) }) { return reports }
+        if let reports = await watch(seconds: seconds, { await $0.reload(also: paths, host: host) }) { return reports }
         return all.map { path in
             LuaReloadReport(path: path, error: LuaError(stage: .load, kind: .timeout, file: path, message: Self.abandonedLoad(seconds)),
                             keptPrevious: true)
@@ -92,31 +92,61 @@ public final class WatchedLuaEngine: @unchecked Sendable {
 
     // MARK: the watchdog
 
-    /// Runs `job` on `engine`, waiting at most `seconds`; `nil` when it overran (the engine is then replaced).
-    private func watch<T: Sendable>(_ engine: LuaEngine, seconds: Double,
-                                    _ job: @escaping @Sendable (LuaEngine) async -> T) async -> T? {
-        let outcome: T? = await withCheckedContinuation { continuation in
+    /// Runs `job` on the current engine, waiting at most `seconds`; `nil` when it overran (that engine is then
+    /// replaced). A job queued on an engine another job's overrun abandoned moves to the replacement, once.
+    private func watch<T: Sendable>(seconds: Double, _ job: @escaping @Sendable (LuaEngine) async -> T) async -> T? {
+        var engine = current
+        for attempt in 0..<2 {
+            switch await race(engine, seconds: seconds, job) {
+            case .finished(let value):
+                return value
+            case .overran:
+                replace(engine)
+                return nil
+            case .abandoned where attempt == 0:
+                engine = current
+            case .abandoned:
+                return nil
+            }
+        }
+        return nil
+    }
+
+    /// How one job on one engine ended.
+    private enum Race<T: Sendable>: Sendable {
+        case finished(T)
+        case overran
+        case abandoned
+    }
+
+    /// Runs `job` on `engine` against a timer of `seconds` and the engine's abandonment.
+    private func race<T: Sendable>(_ engine: LuaEngine, seconds: Double,
+                                   _ job: @escaping @Sendable (LuaEngine) async -> T) async -> Race<T> {
+        let cancellation = engine.cancellation
+        var token = 0
+        let outcome: Race<T> = await withCheckedContinuation { continuation in
             let once = ResumeOnce(continuation)
-            let timer = DispatchWorkItem { once.resume(nil) }
+            let timer = DispatchWorkItem { once.resume(.overran) }
             DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: timer)
+            token = cancellation.whenCancelled { once.resume(.abandoned) }
             Task {
                 let value = await job(engine)
                 timer.cancel()
-                once.resume(value)
+                once.resume(.finished(value))
             }
         }
-        if outcome == nil { replace(engine) }
+        cancellation.forget(token)
         return outcome
     }
 
-    /// Abandons `engine` and puts a fresh one, loading the same script versions, in its place.
+    /// Puts a fresh engine, loading the same script versions, in the place of `engine`, then abandons it.
     private func replace(_ engine: LuaEngine) {
-        engine.abandon()
         lock.withLock {
             guard self.engine === engine else { return }
             self.engine = LuaEngine(limits: limits, preloaded: engine.cancellation.loadedSources, name: name)
             replaced += 1
         }
+        engine.abandon()
     }
 
     private static func milliseconds(_ seconds: Double) -> String { "\(Int((seconds * 1000).rounded())) ms" }
@@ -126,14 +156,14 @@ public final class WatchedLuaEngine: @unchecked Sendable {
     }
 }
 
-/// Resumes a continuation once; later resumptions are ignored (the watchdog's timer and the job race).
+/// Resumes a continuation once; later resumptions are ignored (the job, the timer and the abandonment race).
 private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
-    private var continuation: CheckedContinuation<T?, Never>?
+    private var continuation: CheckedContinuation<T, Never>?
 
-    init(_ continuation: CheckedContinuation<T?, Never>) { self.continuation = continuation }
+    init(_ continuation: CheckedContinuation<T, Never>) { self.continuation = continuation }
 
-    func resume(_ value: T?) {
+    func resume(_ value: T) {
         let pending = lock.withLock {
             defer { continuation = nil }
             return continuation

@@ -150,7 +150,7 @@ public final class HookRunner: @unchecked Sendable {
         let seconds = Self.seconds(clock.now - started)
         var outcome: HookOutcome
         if let error = result.error {
-            ops.logger.error("\(label) failed: \(error)", metadata: error.traceback.map { ["traceback": "\($0)"] })
+            ops.logger.error("\(label) failed after \(String(format: "%.2f", seconds)) s: \(error)", metadata: error.traceback.map { ["traceback": "\($0)"] })
             outcome = HookOutcome(kind: .lua, command: reference.description, succeeded: false, reason: "\(reference) failed: \(error)",
                                   seconds: seconds)
         } else if point == .eventNotification {
