@@ -48,6 +48,13 @@ public actor LuaEngine {
         executor.stop()
     }
 
+    /// Runs `body` on the engine's thread, isolated to the engine, and hands its result to `completion` there
+    /// (no task, no hop through the cooperative pool: the watchdog's per-call path).
+    nonisolated func perform<T: Sendable>(_ body: @escaping @Sendable (isolated LuaEngine) -> T,
+                                          completion: @escaping @Sendable (T) -> Void) {
+        executor.submit { [self] in completion(self.assumeIsolated { body($0) }) }
+    }
+
     /// Marks the engine abandoned (any thread): its VMs are cancelled where the C host can stop them, and
     /// every call still queued on it fails at once. The engine is never used again.
     public nonisolated func abandon() {

@@ -60,7 +60,7 @@ public final class WatchedLuaEngine: @unchecked Sendable {
         let deadline = callBudget + grace + (engine.cancellation.hasLoaded(hook.path) ? 0 : timeout)
         let clock = ContinuousClock()
         let started = clock.now
-        if let result = await watch(seconds: deadline, { await $0.call(hook, arguments: arguments, host: host, label: label, budget: callBudget) }) {
+        if let result = await watch(seconds: deadline, { $0.call(hook, arguments: arguments, host: host, label: label, budget: callBudget) }) {
             return result
         }
         let error = LuaError(stage: .run, kind: .timeout, file: hook.path,
@@ -73,7 +73,7 @@ public final class WatchedLuaEngine: @unchecked Sendable {
     @discardableResult
     public func load(_ path: String, host: any KeelHost) async -> LuaError? {
         let timeout = lock.withLock { limits.timeout }
-        if let error = await watch(seconds: timeout + grace, { await $0.load(path, host: host) }) { return error }
+        if let error = await watch(seconds: timeout + grace, { $0.load(path, host: host) }) { return error }
         return LuaError(stage: .load, kind: .timeout, file: path, message: Self.abandonedLoad(timeout + grace))
     }
 
@@ -83,7 +83,7 @@ public final class WatchedLuaEngine: @unchecked Sendable {
         let (engine, timeout) = lock.withLock { (self.engine, limits.timeout) }
         let all = Set(engine.cancellation.loadedSources.keys).union(paths).sorted()
         let seconds = Double(max(1, all.count)) * timeout + grace
-        if let reports = await watch(seconds: seconds, { await $0.reload(also: paths, host: host) }) { return reports }
+        if let reports = await watch(seconds: seconds, { $0.reload(also: paths, host: host) }) { return reports }
         return all.map { path in
             LuaReloadReport(path: path, error: LuaError(stage: .load, kind: .timeout, file: path, message: Self.abandonedLoad(seconds)),
                             keptPrevious: true)
@@ -94,7 +94,7 @@ public final class WatchedLuaEngine: @unchecked Sendable {
 
     /// Runs `job` on the current engine, waiting at most `seconds`; `nil` when it overran (that engine is then
     /// replaced). A job queued on an engine another job's overrun abandoned moves to the replacement, once.
-    private func watch<T: Sendable>(seconds: Double, _ job: @escaping @Sendable (LuaEngine) async -> T) async -> T? {
+    private func watch<T: Sendable>(seconds: Double, _ job: @escaping @Sendable (isolated LuaEngine) -> T) async -> T? {
         var engine = current
         for attempt in 0..<2 {
             switch await race(engine, seconds: seconds, job) {
@@ -121,17 +121,15 @@ public final class WatchedLuaEngine: @unchecked Sendable {
 
     /// Runs `job` on `engine` against a timer of `seconds` and the engine's abandonment.
     private func race<T: Sendable>(_ engine: LuaEngine, seconds: Double,
-                                   _ job: @escaping @Sendable (LuaEngine) async -> T) async -> Race<T> {
+                                   _ job: @escaping @Sendable (isolated LuaEngine) -> T) async -> Race<T> {
         let cancellation = engine.cancellation
         var token = 0
         let outcome: Race<T> = await withCheckedContinuation { continuation in
             let once = ResumeOnce(continuation)
-            let timer = DispatchWorkItem { once.resume(.overran) }
-            DispatchQueue.global().asyncAfter(deadline: .now() + seconds, execute: timer)
+            let timer = WatchdogTimer.shared.schedule(after: seconds) { once.resume(.overran) }
             token = cancellation.whenCancelled { once.resume(.abandoned) }
-            Task {
-                let value = await job(engine)
-                timer.cancel()
+            engine.perform(job) { value in
+                WatchdogTimer.shared.cancel(timer)
                 once.resume(.finished(value))
             }
         }

@@ -44,8 +44,6 @@ void keel_lua_insert(lua_State *L, int idx);
 void keel_lua_remove(lua_State *L, int idx);
 /* lua_pushglobaltable(L) */
 void keel_lua_pushglobaltable(lua_State *L);
-/* lua_gc(L, LUA_GCCOLLECT) (variadic in C) */
-void keel_lua_gc_collect(lua_State *L);
 /* lua_gc(L, LUA_GCCOUNT) * 1024 + lua_gc(L, LUA_GCCOUNTB): bytes in use as the collector counts them */
 size_t keel_lua_gc_bytes(lua_State *L);
 
