@@ -13,16 +13,20 @@ import Foundation
 ///
 /// What an abandoned thread keeps doing is out of the daemon's way: it holds no lock the daemon takes, its
 /// VMs are closed (or leaked) on their own thread, and its thread runs at the lowest priority. A call that
-/// never ends keeps one core busy until the process exits.
+/// never ends keeps one core busy until the process exits; so once `maxRunaways` abandoned jobs are still
+/// running, calls fail at once without running (still a timeout) until a reload brings a new version.
 public final class WatchedLuaEngine: @unchecked Sendable {
     /// Extra seconds past a job's budget before the watchdog abandons it (the count hook's own timeout,
     /// its error and a `keel.shell` or `keel.query` bounded by the budget all fit well within it).
     public static let defaultGrace = 0.5
+    /// Abandoned jobs still running past which calls fail without running, until the next reload.
+    public static let maxRunaways = 3
 
     private let lock = NSLock()
     private var engine: LuaEngine
     private var limits: LuaLimits
     private var replaced = 0
+    private var runaways = 0
     /// The name of the engines' threads.
     private let name: String
     /// Seconds past the budget before a job is abandoned.
@@ -42,6 +46,9 @@ public final class WatchedLuaEngine: @unchecked Sendable {
     /// How many engines the watchdog abandoned and replaced.
     public var replacements: Int { lock.withLock { replaced } }
 
+    /// Abandoned jobs still running (counted from the last reload).
+    public var runawaysRunning: Int { lock.withLock { runaways } }
+
     /// Replaces the limits (`lua_hook_timeout` at the next call; `lua_memory_limit` for the VMs created after).
     public func setLimits(_ limits: LuaLimits) async {
         let engine = lock.withLock {
@@ -55,11 +62,17 @@ public final class WatchedLuaEngine: @unchecked Sendable {
     /// plus one load budget when the engine has not loaded the script yet.
     public func call(_ hook: LuaHookReference, arguments: [LuaValue], host: any KeelHost, label: String,
                      budget: Double? = nil) async -> LuaCallResult {
-        let (engine, timeout) = lock.withLock { (self.engine, limits.timeout) }
+        let (engine, timeout, running) = lock.withLock { (self.engine, limits.timeout, runaways) }
         let callBudget = budget ?? timeout
         let deadline = callBudget + grace + (engine.cancellation.hasLoaded(hook.path) ? 0 : timeout)
         let clock = ContinuousClock()
         let started = clock.now
+        if running >= Self.maxRunaways {
+            let error = LuaError(stage: .run, kind: .timeout, file: hook.path,
+                                 message: "not run: \(running) earlier calls abandoned by the watchdog are still running (each keeps a thread busy); "
+                                     + "fix the script and reload it (SIGHUP), or restart")
+            return LuaCallResult(values: [], error: error, seconds: 0, logs: [], peakMemory: 0)
+        }
         if let result = await watch(seconds: deadline, { $0.call(hook, arguments: arguments, host: host, label: label, budget: callBudget) }) {
             return result
         }
@@ -83,7 +96,10 @@ public final class WatchedLuaEngine: @unchecked Sendable {
         let (engine, timeout) = lock.withLock { (self.engine, limits.timeout) }
         let all = Set(engine.cancellation.loadedSources.keys).union(paths).sorted()
         let seconds = Double(max(1, all.count)) * timeout + grace
-        if let reports = await watch(seconds: seconds, { $0.reload(also: paths, host: host) }) { return reports }
+        if let reports = await watch(seconds: seconds, { $0.reload(also: paths, host: host) }) {
+            lock.withLock { runaways = 0 }   // a new version gets its chances again
+            return reports
+        }
         return all.map { path in
             LuaReloadReport(path: path, error: LuaError(stage: .load, kind: .timeout, file: path, message: Self.abandonedLoad(seconds)),
                             keptPrevious: true)
@@ -126,10 +142,15 @@ public final class WatchedLuaEngine: @unchecked Sendable {
         var token = 0
         let outcome: Race<T> = await withCheckedContinuation { continuation in
             let once = ResumeOnce(continuation)
-            let timer = WatchdogTimer.shared.schedule(after: seconds) { once.resume(.overran) }
+            let ticket = JobTicket()
+            let timer = WatchdogTimer.shared.schedule(after: seconds) { [self] in
+                if ticket.overrun() { lock.withLock { runaways += 1 } }
+                once.resume(.overran)
+            }
             token = cancellation.whenCancelled { once.resume(.abandoned) }
-            engine.perform(job) { value in
+            engine.perform(job) { [self] value in
                 WatchdogTimer.shared.cancel(timer)
+                if ticket.finish() { lock.withLock { runaways = max(0, runaways - 1) } }
                 once.resume(.finished(value))
             }
         }
@@ -151,6 +172,29 @@ public final class WatchedLuaEngine: @unchecked Sendable {
 
     private static func abandonedLoad(_ seconds: Double) -> String {
         "loading was abandoned by the watchdog after \(milliseconds(seconds)) (lua_hook_timeout + grace); its Lua VM was replaced"
+    }
+}
+
+/// One job's race between its end and its deadline, decided under a lock: `overrun()` is true when the
+/// deadline came first, `finish()` when the job ends after it had been counted as a runaway.
+private final class JobTicket: @unchecked Sendable {
+    private let lock = NSLock()
+    private var finished = false
+    private var overran = false
+
+    func overrun() -> Bool {
+        lock.withLock {
+            guard !finished else { return false }
+            overran = true
+            return true
+        }
+    }
+
+    func finish() -> Bool {
+        lock.withLock {
+            finished = true
+            return overran
+        }
     }
 }
 

@@ -156,4 +156,29 @@ struct WatchdogTests {
         #expect(result.peakMemory <= cap)
         #expect(await engine.run(file, "held").values == [false], "the finalizer could not build its hoard")
     }
+
+    @Test("after 3 abandoned calls still running, calls fail at once without running until a reload")
+    func runawayLimit() async throws {
+        let dir = try ScriptFolder()
+        let file = try Self.script(dir, """
+              local stop = os.time() + 5
+              setmetatable({}, {__gc = function() while os.time() < stop do end end})
+              collectgarbage()
+              return true
+            """)
+        let engine = WatchedLuaEngine(limits: LuaLimits(timeout: 0.1))
+        let runaway = LuaHookReference(path: file, function: "runaway")
+        for _ in 0..<WatchedLuaEngine.maxRunaways {
+            #expect(await engine.call(runaway, arguments: [[:]], host: FakeHost(), label: "test").error?.message.contains("abandoned by the watchdog") == true)
+        }
+        #expect(engine.runawaysRunning == 3)
+        let refused = await engine.call(LuaHookReference(path: file, function: "fine"), arguments: [], host: FakeHost(), label: "test")
+        #expect(refused.error?.kind == .timeout)
+        #expect(refused.error?.message.hasPrefix("not run: 3 earlier calls abandoned by the watchdog are still running") == true,
+                "\(String(describing: refused.error))")
+        #expect(engine.replacements == 3)
+        #expect(await engine.reload(host: FakeHost()).allSatisfy { $0.error == nil })
+        #expect(engine.runawaysRunning == 0)
+        #expect(await engine.call(LuaHookReference(path: file, function: "fine"), arguments: [], host: FakeHost(), label: "test").values == ["v1"])
+    }
 }
