@@ -19,7 +19,6 @@ int keel_lua_upvalueindex(int i) { return lua_upvalueindex(i); }
 void keel_lua_insert(lua_State *L, int idx) { lua_insert(L, idx); }
 void keel_lua_remove(lua_State *L, int idx) { lua_remove(L, idx); }
 void keel_lua_pushglobaltable(lua_State *L) { lua_pushglobaltable(L); }
-void keel_lua_gc_collect(lua_State *L) { lua_gc(L, LUA_GCCOLLECT); }
 size_t keel_lua_gc_bytes(lua_State *L) {
     return (size_t)lua_gc(L, LUA_GCCOUNT) * 1024 + (size_t)lua_gc(L, LUA_GCCOUNTB);
 }

@@ -2,17 +2,29 @@
    Copied behaviour: HAProxy hlua.c (errors raised only from C: WILL_LJMP), redis script_lua.c
    (luaLoadLibraries: a fixed list of libraries, no package/debug) and its error tables
    {err=, source=, line=} (luaExtractErrorInformation). */
+#include <string.h>
 #include "CLuaShim.h"
 
 int keel_lua_check_deadline(lua_State *L);
 
 static int keel_lua_trampoline(lua_State *L) {
     keel_lua_host *h = keel_lua_host_of(L);
+    if (keel_lua_is_cancelled(h)) return luaL_error(L, "call abandoned by the watchdog");
     int fn = (int)lua_tointeger(L, lua_upvalueindex(1));
     int enforce = h->enforce;
-    h->enforce = 0;   /* Swift pushes results: an allocation must not raise inside a Swift frame */
+    /* Swift pushes results: an allocation must not raise inside a Swift frame, so the cap is lifted, and the
+       collector is stopped so that no finalizer (Lua code) runs while it is. -1: inside a finalizer, where
+       the collector is held anyway. */
+    int running = lua_gc(L, LUA_GCISRUNNING);
+    if (running == 1) lua_gc(L, LUA_GCSTOP);
+    h->enforce = 0;
     int n = h->dispatch(L, h->context, fn);
     h->enforce = enforce;
+    if (running == 1) lua_gc(L, LUA_GCRESTART);
+    if (keel_lua_is_cancelled(h)) {
+        lua_settop(L, 0);
+        return luaL_error(L, "call abandoned by the watchdog");
+    }
     if (n == KEEL_LUA_RAISE) {
         if (lua_type(L, -1) == LUA_TSTRING) {
             luaL_where(L, 1);
@@ -104,6 +116,62 @@ void keel_lua_install_safe_resume(lua_State *L, int index) {
     lua_getfield(L, index, "resume");
     lua_pushcclosure(L, keel_lua_safe_resume, 1);
     lua_setfield(L, index, "resume");
+}
+
+/* The message handler given to xpcall, wrapped: once the budget has expired (or the VM was cancelled) the
+   script's handler is not called and the error passes through as is. The count hook raises the budget error
+   from inside a hook, where Lua runs the message handler with hooks off: a handler that loops would be
+   beyond the budget's reach. */
+static int keel_lua_guarded_msgh(lua_State *L) {
+    keel_lua_host *h = keel_lua_host_of(L);
+    if (h->expired || keel_lua_is_cancelled(h)) return 1;
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+/* xpcall(f, msgh, ...) with msgh wrapped by keel_lua_guarded_msgh. */
+static int keel_lua_safe_xpcall(lua_State *L) {
+    luaL_checktype(L, 2, LUA_TFUNCTION);
+    lua_pushvalue(L, 2);
+    lua_pushcclosure(L, keel_lua_guarded_msgh, 1);
+    lua_replace(L, 2);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+void keel_lua_install_safe_xpcall(lua_State *L, int index) {
+    index = lua_absindex(L, index);
+    lua_getfield(L, index, "xpcall");
+    lua_pushcclosure(L, keel_lua_safe_xpcall, 1);
+    lua_setfield(L, index, "xpcall");
+}
+
+/* collectgarbage([opt [, arg]]) limited to options that change nothing another call relies on. */
+static int keel_lua_safe_collectgarbage(lua_State *L) {
+    const char *option = luaL_optstring(L, 1, "collect");
+    static const char *const allowed[] = {"collect", "step", "count", "isrunning", NULL};
+    for (const char *const *a = allowed; *a; a++) {
+        if (strcmp(option, *a) == 0) {
+            int n = lua_gettop(L);
+            lua_pushvalue(L, lua_upvalueindex(1));
+            lua_insert(L, 1);
+            lua_call(L, n, LUA_MULTRET);
+            return lua_gettop(L);
+        }
+    }
+    return luaL_error(L, "collectgarbage(\"%s\") is not allowed in Keel hooks (the host owns the collector); "
+                         "allowed: \"collect\", \"step\", \"count\", \"isrunning\"", option);
+}
+
+void keel_lua_install_safe_collectgarbage(lua_State *L, int index) {
+    index = lua_absindex(L, index);
+    lua_getfield(L, index, "collectgarbage");
+    lua_pushcclosure(L, keel_lua_safe_collectgarbage, 1);
+    lua_setfield(L, index, "collectgarbage");
 }
 
 void keel_lua_open_allowed_libs(lua_State *L) {

@@ -8,6 +8,9 @@ import CLuaShim
 /// the error each time, so a `pcall` in the script cannot swallow it (redis `luaMaskCountHook`). Time spent
 /// inside `keel.*` functions counts too: `keel.sleep`, `keel.shell` and `keel.query` are bounded by what is
 /// left of the budget, and the trampoline raises the timeout when a Swift call returns past the deadline.
+/// A call that returns after its deadline is a timeout whatever it returned (`LuaState.protectedCall`); one
+/// the hook cannot reach (a finalizer, one long C call) is abandoned by the watchdog (`WatchedLuaEngine`)
+/// at the budget plus `WatchedLuaEngine.defaultGrace`.
 public struct LuaLimits: Sendable, Equatable {
     /// Seconds one call (or one file's main chunk, at load) may run; `lua_hook_timeout`, default 5.
     public var timeout: Double

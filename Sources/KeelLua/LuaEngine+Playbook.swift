@@ -16,18 +16,21 @@ extension LuaEngine {
         let clock = ContinuousClock()
         let started = clock.now
         let playbook = PlaybookState(arguments: arguments)
-        module.playbook = playbook
-        module.beginCall(host: host, label: path)
-        defer {
-            for step in playbook.steps { state.unref(step.ref) }
-            module.endCall()
-            module.playbook = nil
-        }
         func elapsed() -> Double { Self.seconds(clock.now - started) }
         func invalid(_ error: LuaError, arguments: Bool = false) -> PlaybookResult {
             PlaybookResult(outcome: .invalid, steps: [], error: error, argumentError: arguments, seconds: elapsed())
         }
-        if let error = declare(path) { return invalid(error, arguments: playbook.argumentError) }
+        let vm: ScriptVM
+        do { vm = try ScriptVM(limits: currentLimits, cancellation: cancellation) } catch { return invalid(error) }
+        let module = vm.module
+        module.playbook = playbook
+        module.beginCall(host: host, label: path)
+        defer {
+            for step in playbook.steps { vm.state.unref(step.ref) }
+            module.endCall()
+            module.playbook = nil
+        }
+        if let error = declare(path, vm: vm) { return invalid(error, arguments: playbook.argumentError) }
         if !playbook.declared, !arguments.isEmpty {
             return invalid(LuaError(stage: .load, kind: .runtime, file: path,
                                     message: "keel.params: this playbook declares no arguments, but got \(arguments.keys.sorted().joined(separator: ", "))"),
@@ -47,7 +50,7 @@ extension LuaEngine {
                 continue
             }
             host.stepStarted(index: index, total: total, name: step.name)
-            let report = runStep(step, index: index, total: total, path: path, playbook: playbook, dryRun: host.dryRun)
+            let report = runStep(step, vm: vm, index: index, total: total, path: path, playbook: playbook, dryRun: host.dryRun)
             host.stepFinished(report)
             reports.append(report)
             switch report.status {
@@ -60,9 +63,11 @@ extension LuaEngine {
     }
 
     /// Compiles `path` and runs its main chunk in a playbook environment; the error when either fails.
-    private func declare(_ path: String) -> LuaError? {
+    private func declare(_ path: String, vm: ScriptVM) -> LuaError? {
         let source: [UInt8]
         do { source = try LuaScript.read(path) } catch { return error }
+        let state = vm.state
+        let module = vm.module
         let stack = state.stack
         let top = stack.top
         defer { stack.setTop(top) }
@@ -73,8 +78,9 @@ extension LuaEngine {
     }
 
     /// Runs one declared step and says how it ended.
-    private func runStep(_ step: (name: String, ref: Int32), index: Int, total: Int, path: String,
+    private func runStep(_ step: (name: String, ref: Int32), vm: ScriptVM, index: Int, total: Int, path: String,
                          playbook: PlaybookState, dryRun: Bool) -> PlaybookStepReport {
+        let state = vm.state
         let clock = ContinuousClock()
         let started = clock.now
         playbook.notes = []

@@ -2,12 +2,15 @@ import CLua
 import CLuaShim
 import Foundation
 
-/// The process's Lua VM: loads hook scripts once, calls their functions under the time budget and memory
-/// cap, reloads them on demand (SIGHUP), keeping the previous version of a script whose new version fails.
+/// The Lua side of one hook point (or one playbook run): loads hook scripts once, each into a VM of its own
+/// (`ScriptVM`: scripts share nothing), calls their functions under the time budget and memory cap, reloads
+/// them on demand (SIGHUP), keeping the previous version of a script whose new version fails.
 ///
-/// An actor whose executor is one dedicated thread (`LuaThreadExecutor`): every use of the `lua_State`
-/// happens on that thread, one call at a time; callers `await`. A call that waits in `keel.query`,
-/// `keel.shell` or `keel.sleep` holds the engine (at most its budget), so the next call waits behind it.
+/// An actor whose executor is one dedicated thread (`LuaThreadExecutor`): every use of its VMs happens on
+/// that thread, one call at a time; callers `await`. A call that waits in `keel.query`, `keel.shell` or
+/// `keel.sleep` holds the engine (at most its budget), so the next call waits behind it. The budget inside
+/// the VM is enforced by Lua's count hook; what the hook cannot reach (finalizers, message handlers, one long
+/// C call) is for the watchdog outside, `WatchedLuaEngine`, which abandons the whole engine (`abandon()`).
 ///
 /// ```swift
 /// let engine = try LuaEngine(limits: LuaLimits(timeout: 5, memoryMegabytes: 64))
@@ -17,73 +20,85 @@ import Foundation
 /// ```
 public actor LuaEngine {
     private let executor: LuaThreadExecutor
-    let state: LuaState
-    let module: KeelModule
-    private var scripts: [String: LuaScript] = [:]
+    private var vms: [String: ScriptVM] = [:]
     private var limits: LuaLimits
+    /// Script texts to load instead of reading the files (a replacement engine loads what its predecessor had).
+    private var preloaded: [String: [UInt8]]
+    /// Shared with the watchdog: cancels this engine's VMs from another thread.
+    nonisolated let cancellation = LuaCancellation()
 
     /// The engine's thread.
     public nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
 
-    /// A VM with Keel's library set and the `keel` module, capped by `limits`. Throws `LuaError` when the
-    /// VM cannot be created.
+    /// An engine whose VMs get Keel's library set and the `keel` module, capped by `limits`. Throws
+    /// `LuaError` when a VM cannot be created.
     public init(limits: LuaLimits = LuaLimits()) throws(LuaError) {
-        let state = try LuaState(memoryLimit: limits.memoryBytes)
-        let module = KeelModule(state: state)
-        state.setDispatcher(keelModuleDispatch, context: Unmanaged.passUnretained(module).toOpaque())
-        state.openSandbox()
-        self.state = state
-        self.module = module
+        self.init(limits: limits, preloaded: [:])
+    }
+
+    /// An engine that loads `preloaded` (path → text) instead of reading those files; `name` names its thread.
+    init(limits: LuaLimits, preloaded: [String: [UInt8]], name: String = "keel-lua") {
         self.limits = limits
-        executor = LuaThreadExecutor(name: "keel-lua")
+        self.preloaded = preloaded
+        let cancellation = self.cancellation
+        executor = LuaThreadExecutor(name: name) { cancellation.setThreadID($0) }
     }
 
     deinit {
         executor.stop()
     }
 
+    /// Runs `body` on the engine's thread, isolated to the engine, and hands its result to `completion` there
+    /// (no task, no hop through the cooperative pool: the watchdog's per-call path).
+    nonisolated func perform<T: Sendable>(_ body: @escaping @Sendable (isolated LuaEngine) -> T,
+                                          completion: @escaping @Sendable (T) -> Void) {
+        executor.submit { [self] in completion(self.assumeIsolated { body($0) }) }
+    }
+
+    /// Marks the engine abandoned (any thread): its VMs are cancelled where the C host can stop them, and
+    /// every call still queued on it fails at once. The engine is never used again.
+    public nonisolated func abandon() {
+        cancellation.cancel()
+    }
+
     /// Replaces the limits (a reloaded `lua_hook_timeout`; `lua_memory_limit` applies from the next call).
     public func setLimits(_ limits: LuaLimits) {
         self.limits = limits
-        state.memoryLimit = limits.memoryBytes
+        for vm in vms.values { vm.state.memoryLimit = limits.memoryBytes }
     }
 
     /// The limits in force.
     public var currentLimits: LuaLimits { limits }
 
-    /// Bytes the VM holds now.
-    public var memoryInUse: Int { state.memoryInUse }
+    /// Bytes the VMs hold now (all scripts together; each is capped on its own).
+    public var memoryInUse: Int { vms.values.reduce(0) { $0 + $1.state.memoryInUse } }
 
     /// The scripts loaded, by path.
-    public var loadedScripts: [String] { scripts.keys.sorted() }
+    public var loadedScripts: [String] { vms.keys.sorted() }
 
     /// Loads `path` unless it is loaded already (its main chunk runs once, under the budget, with `host`
     /// answering `keel.*`). Returns the error when it cannot be loaded.
     @discardableResult
     public func load(_ path: String, host: any KeelHost) -> LuaError? {
-        guard scripts[path] == nil else { return nil }
-        module.beginCall(host: host, label: path)
-        defer { module.endCall() }
-        switch compile(path) {
-        case .success(let script): scripts[path] = script; return nil
+        guard vms[path] == nil else { return nil }
+        switch compile(path, source: nil, host: host) {
+        case .success(let vm): vms[path] = vm; return nil
         case .failure(let error): return error
         }
     }
 
-    /// Reloads every loaded script and loads `also` (paths not loaded yet). A script whose new version does
-    /// not load keeps its previous version (`keptPrevious`); the report says why.
+    /// Reloads every loaded script from its file and loads `also` (paths not loaded yet). A script whose new
+    /// version does not load keeps its previous version (`keptPrevious`); the report says why.
     public func reload(also paths: [String] = [], host: any KeelHost) -> [LuaReloadReport] {
         var reports: [LuaReloadReport] = []
-        for path in Set(scripts.keys).union(paths).sorted() {
-            module.beginCall(host: host, label: path)
-            defer { module.endCall() }
-            switch compile(path) {
-            case .success(let script):
-                if let old = scripts[path] { release(old) }
-                scripts[path] = script
+        for path in Set(vms.keys).union(paths).sorted() {
+            preloaded[path] = nil   // a reload reads the file
+            switch compile(path, source: nil, host: host) {
+            case .success(let vm):
+                vms[path] = vm
                 reports.append(LuaReloadReport(path: path, error: nil, keptPrevious: false))
             case .failure(let error):
-                reports.append(LuaReloadReport(path: path, error: error, keptPrevious: scripts[path] != nil))
+                reports.append(LuaReloadReport(path: path, error: error, keptPrevious: vms[path] != nil))
             }
         }
         return reports
@@ -91,69 +106,91 @@ public actor LuaEngine {
 
     /// Calls the hook `hook` with `arguments` (normally one context table), loading its file first if
     /// needed. `budget` overrides the limits' timeout (seconds). Never throws: a failure is in the result.
+    /// A call that returns after its budget counts as a timeout, whatever it returned.
     public func call(_ hook: LuaHookReference, arguments: [LuaValue], host: any KeelHost, label: String,
                      budget: Double? = nil) -> LuaCallResult {
         let clock = ContinuousClock()
         let started = clock.now
-        module.beginCall(host: host, label: label)
-        defer { module.endCall() }
-        func finish(_ values: [LuaValue], _ error: LuaError?) -> LuaCallResult {
-            let elapsed = clock.now - started
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-            return LuaCallResult(values: values, error: error, seconds: seconds, logs: module.logs, peakMemory: state.peakMemory)
+        func failed(_ error: LuaError) -> LuaCallResult {
+            LuaCallResult(values: [], error: error, seconds: Self.seconds(clock.now - started), logs: [], peakMemory: 0)
         }
-        if scripts[hook.path] == nil {
-            switch compile(hook.path) {
-            case .success(let script): scripts[hook.path] = script
-            case .failure(let error): return finish([], error)
+        if cancellation.isCancelled {
+            return failed(LuaError(stage: .run, kind: .timeout, file: hook.path,
+                                   message: "not run: the VM it was queued on was abandoned by the watchdog"))
+        }
+        let vm: ScriptVM
+        if let loaded = vms[hook.path] {
+            vm = loaded
+        } else {
+            switch compile(hook.path, source: nil, host: host, label: label) {
+            case .success(let created): vms[hook.path] = created; vm = created
+            case .failure(let error): return failed(error)
             }
         }
+        let state = vm.state
+        vm.module.beginCall(host: host, label: label)
+        defer { vm.module.endCall() }
         let stack = state.stack
         let top = stack.top
-        if let error = pushFunction(hook, script: scripts[hook.path]!) { return finish([], error) }
-        for argument in arguments { stack.push(argument) }
-        let (base, error) = state.protectedCall(arguments: Int32(arguments.count),
-                                                budgetMilliseconds: LuaLimits.milliseconds(budget ?? limits.timeout),
-                                                stage: .run, path: hook.path)
-        let values = error == nil ? stack.values(from: base) : []
+        var values: [LuaValue] = []
+        var error = pushFunction(hook, vm: vm)
+        if error == nil {
+            for argument in arguments { stack.push(argument) }
+            let (base, failure) = state.protectedCall(arguments: Int32(arguments.count),
+                                                      budgetMilliseconds: LuaLimits.milliseconds(budget ?? limits.timeout),
+                                                      stage: .run, path: hook.path)
+            error = failure
+            if failure == nil { values = stack.values(from: base) }
+        }
         stack.setTop(top)
-        return finish(values, error)
+        return LuaCallResult(values: values, error: error, seconds: Self.seconds(clock.now - started), logs: vm.module.logs,
+                             peakMemory: state.peakMemory)
     }
 
     // MARK: scripts
 
-    /// Reads, compiles and runs `path`'s main chunk in a fresh environment.
-    private func compile(_ path: String) -> Result<LuaScript, LuaError> {
-        let source: [UInt8]
-        do { source = try LuaScript.read(path) } catch { return .failure(error) }
+    /// The text to load for `path`: what the engine was handed for it (once), or the file's bytes.
+    private func source(_ path: String) throws(LuaError) -> [UInt8] {
+        if let text = preloaded.removeValue(forKey: path) { return text }
+        return try LuaScript.read(path)
+    }
+
+    /// Compiles `path` (`source`, or its text per `source(_:)`) in a fresh VM and runs its main chunk there,
+    /// in a fresh environment, with `host` answering `keel.*`.
+    private func compile(_ path: String, source given: [UInt8]?, host: any KeelHost, label: String? = nil) -> Result<ScriptVM, LuaError> {
+        var text: [UInt8]
+        if let given { text = given } else {
+            do { text = try source(path) } catch { return .failure(error) }
+        }
+        let vm: ScriptVM
+        do { vm = try ScriptVM(limits: limits, cancellation: cancellation) } catch { return .failure(error) }
+        let state = vm.state
+        vm.module.beginCall(host: host, label: label ?? path)
+        defer { vm.module.endCall() }
         let stack = state.stack
-        let top = stack.top
-        if let error = state.compile(source, path: path) { return .failure(error) }
-        state.pushEnvironment(extras: [("keel", module.pushModule), ("print", module.pushPrint)])
+        if let error = state.compile(text, path: path) { return .failure(error) }
+        state.pushEnvironment(extras: [("keel", vm.module.pushModule), ("print", vm.module.pushPrint)])
         lua_pushvalue(state.L, -1)
         let environmentRef = state.ref()
         _ = lua_setupvalue(state.L, -2, 1)   // the chunk's _ENV
         let (base, error) = state.protectedCall(arguments: 0, budgetMilliseconds: LuaLimits.milliseconds(limits.timeout),
                                                 stage: .load, path: path)
-        if let error {
-            state.unref(environmentRef)
-            stack.setTop(top)
-            return .failure(error)
-        }
+        if let error { return .failure(error) }
         stack.setTop(base)   // keep the first result only
         if stack.top < base { lua_pushnil(state.L) }
         let valueRef = state.ref()
-        stack.setTop(top)
-        return .success(LuaScript(path: path, environmentRef: environmentRef, valueRef: valueRef))
-    }
-
-    private func release(_ script: LuaScript) {
-        state.unref(script.environmentRef)
-        state.unref(script.valueRef)
+        stack.setTop(0)
+        vm.script = LuaScript(path: path, environmentRef: environmentRef, valueRef: valueRef)
+        cancellation.loaded(path, source: text)
+        return .success(vm)
     }
 
     /// Pushes the hook's function, or returns why there is none (`.run`, `.missingFunction`).
-    private func pushFunction(_ hook: LuaHookReference, script: LuaScript) -> LuaError? {
+    private func pushFunction(_ hook: LuaHookReference, vm: ScriptVM) -> LuaError? {
+        guard let script = vm.script else {
+            return LuaError(stage: .run, kind: .missingFunction, file: hook.path, message: "the script is not loaded")
+        }
+        let state = vm.state
         let stack = state.stack
         let L = state.L
         if let name = hook.function {

@@ -1,20 +1,23 @@
 import CLua
 import CLuaShim
+import Foundation
 
 /// One Lua 5.4 VM (`lua_State*`) and its C host state (allocator accounting, budget, dispatch), owned by
-/// this object: created with `luaL_newstate`'s equivalent on Keel's capped allocator, closed in `deinit`.
+/// this object: created with `luaL_newstate`'s equivalent on Keel's capped allocator, closed when released.
 ///
-/// Not thread-safe and not `Sendable`: `LuaEngine` owns the only instance of a process and uses it from
-/// its own thread. Only this type and `LuaStack` touch raw Lua pointers.
+/// Not thread-safe and not `Sendable`: a `LuaEngine` owns it and uses it from its own thread. Only this type
+/// and `LuaStack` touch raw Lua pointers. `cancellation` (shared with other threads) can mark the VM
+/// abandoned at any moment; the C host then stops it where it can (see `keel_lua_host.cancelled`).
 final class LuaState {
     /// The main thread's `lua_State*`.
     let L: OpaquePointer
     /// The C side's per-VM state (`keel_lua_host`), allocated before the VM and freed after it.
     let host: UnsafeMutablePointer<keel_lua_host>
+    private let cancellation: LuaCancellation?
 
-    /// A fresh VM with no libraries yet, capped at `memoryLimit` bytes (0 = no cap) while Lua code runs.
-    /// Throws `LuaError` (`.load`, `.memory`) when the VM cannot be created.
-    init(memoryLimit: Int) throws(LuaError) {
+    /// A fresh VM with no libraries yet, capped at `memoryLimit` bytes (0 = no cap) while Lua code runs,
+    /// cancelled with `cancellation`. Throws `LuaError` (`.load`, `.memory`) when the VM cannot be created.
+    init(memoryLimit: Int, cancellation: LuaCancellation? = nil) throws(LuaError) {
         host = .allocate(capacity: 1)
         host.initialize(to: keel_lua_host())
         host.pointee.limit = memoryLimit
@@ -23,12 +26,21 @@ final class LuaState {
             throw LuaError(stage: .load, kind: .memory, message: "unable to create the Lua VM")
         }
         L = state
+        self.cancellation = cancellation
+        cancellation?.register(host)
     }
 
+    /// Closes the VM on a thread of its own, cancelled first: `lua_close` runs the pending finalizers, where
+    /// Lua's hooks are off, so a finalizer that never ends must not hold the thread that released the VM.
+    /// Cancelled, the finalizers can neither allocate nor call `keel.*`; one that loops keeps only that thread.
     deinit {
-        lua_close(L)
-        host.deinitialize(count: 1)
-        host.deallocate()
+        cancellation?.unregister(host)
+        let doomed = ClosingState(L: L, host: host)
+        keel_lua_cancel(host)
+        let thread = Thread { doomed.close() }
+        thread.name = "keel-lua-close"
+        thread.stackSize = 1 << 20
+        thread.start()
     }
 
     /// The main thread's stack.
@@ -79,12 +91,20 @@ final class LuaState {
         keel_lua_insert(L, base)
         keel_lua_budget_arm(L, budgetMilliseconds)
         let status = keel_lua_pcall(L, arguments, LUA_MULTRET, base)
+        let overran = keel_lua_budget_overran(L) != 0
         keel_lua_budget_disarm(L)
         keel_lua_remove(L, base)
-        guard status != LUA_OK else { return (base, nil) }
-        let error = makeError(status: status, stage: stage, path: path)
+        if status == LUA_OK, !overran { return (base, nil) }
+        let error: LuaError
+        if status == LUA_OK {
+            // Returned, but after its deadline (one long C call the hook could not interrupt): not a success.
+            error = LuaError(stage: stage, kind: .timeout, file: path,
+                             message: "time budget of \(budgetMilliseconds) ms exceeded (lua_hook_timeout): the call returned after it")
+        } else {
+            error = makeError(status: status, stage: stage, path: path)
+        }
         lua_settop(L, base - 1)
-        if error.kind == .memory { keel_lua_gc_collect(L) }
+        if error.kind == .memory { _ = keel_lua_protected_collect(L) }
         return (base, error)
     }
 
@@ -133,5 +153,17 @@ final class LuaState {
         if source == script { return script }
         if source.hasPrefix("..."), script.hasSuffix(source.dropFirst(3)) { return script }
         return source
+    }
+}
+
+/// The pointers of a released VM, handed to the thread that closes it.
+private struct ClosingState: @unchecked Sendable {
+    let L: OpaquePointer
+    let host: UnsafeMutablePointer<keel_lua_host>
+
+    func close() {
+        keel_lua_close_cancelled(L)
+        host.deinitialize(count: 1)
+        host.deallocate()
     }
 }

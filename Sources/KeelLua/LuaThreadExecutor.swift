@@ -1,3 +1,4 @@
+import CLuaShim
 import Foundation
 
 /// The serial executor of `LuaEngine`: one dedicated thread that runs the engine's jobs in order, so the
@@ -8,12 +9,23 @@ import Foundation
 /// cooperative threads (2 on a 2-core machine), and the budget bounds how long it lasts.
 final class LuaThreadExecutor: SerialExecutor, @unchecked Sendable {
     private let condition = NSCondition()
-    private var jobs: [UnownedJob] = []
+    private var jobs: [Work] = []
     private var stopped = false
+    private var thread: pthread_t?
 
-    /// Starts the thread, named `name` (seen in `top -H`, debuggers).
-    init(name: String) {
-        let thread = Thread { [self] in self.loop() }
+    /// What the thread runs: a job of the actor, or a plain closure (`submit`).
+    private enum Work {
+        case job(UnownedJob)
+        case closure(() -> Void)
+    }
+
+    /// Starts the thread, named `name` (seen in `top -H`, debuggers); `started` gets its kernel thread id.
+    init(name: String, started: @escaping @Sendable (Int32) -> Void = { _ in }) {
+        let thread = Thread { [self] in
+            condition.withLock { self.thread = pthread_self() }
+            started(keel_lua_thread_id())
+            self.loop()
+        }
         thread.name = name
         thread.stackSize = 8 << 20
         thread.start()
@@ -21,11 +33,26 @@ final class LuaThreadExecutor: SerialExecutor, @unchecked Sendable {
 
     /// Queues `job` to run on the thread.
     func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
+        add(.job(UnownedJob(job)))
+    }
+
+    /// Queues `work` to run on the thread, in order with the actor's jobs (the watchdog's way in, without a
+    /// task: `LuaEngine.perform`).
+    func submit(_ work: @escaping () -> Void) {
+        add(.closure(work))
+    }
+
+    private func add(_ work: Work) {
         condition.lock()
-        jobs.append(job)
+        jobs.append(work)
         condition.signal()
         condition.unlock()
+    }
+
+    /// Traps unless called on the thread (lets `assumeIsolated` work inside `submit`ted closures).
+    func checkIsolated() {
+        let current = condition.withLock { thread }
+        precondition(current.map { pthread_equal($0, pthread_self()) != 0 } ?? false, "not on the Lua engine's thread")
     }
 
     /// This executor as the runtime wants it.
@@ -61,9 +88,12 @@ final class LuaThreadExecutor: SerialExecutor, @unchecked Sendable {
                 condition.unlock()
                 return
             }
-            let job = jobs.removeFirst()
+            let work = jobs.removeFirst()
             condition.unlock()
-            job.runSynchronously(on: asUnownedSerialExecutor())
+            switch work {
+            case .job(let job): job.runSynchronously(on: asUnownedSerialExecutor())
+            case .closure(let closure): closure()
+            }
         }
     }
 }

@@ -8,10 +8,14 @@ import CLuaShim
 /// `io` for files (no `io.popen`). `package`, `debug`, `os.execute`, `os.exit`, `os.remove` … are absent.
 /// `print` writes to the hook's log (`keel.log.info`).
 ///
-/// Each script gets its own environment: a table holding the allowed base functions, its own copies of
-/// the library tables and of the `keel` module, and `_G` pointing at itself. A script's globals (the hook
-/// functions it defines) therefore live in its environment, and no script can change what another sees.
-/// The one shared table, the string metatable, is locked (`getmetatable("")` returns `false`).
+/// Each script runs in a VM of its own (`ScriptVM`), so no state is shared between scripts at all (the `io`
+/// file-handle metatable, `io.output`, the random state, the collector). Within its VM the script gets an
+/// environment: the allowed base functions, its own copies of the library tables and of the `keel` module,
+/// and `_G` pointing at itself. The string metatable is locked (`getmetatable("")` returns `false`), and
+/// `collectgarbage` only collects or reports (`"collect"`, `"step"`, `"count"`, `"isrunning"`): the host
+/// runs the collector only inside calls, under the memory cap, and a script may not stop it or change its mode.
+/// `xpcall`'s message handler is not called once the budget has expired (Lua would run it with hooks off,
+/// beyond the budget's reach).
 enum Sandbox {
     /// Base functions copied into every environment.
     static let baseFunctions = [
@@ -40,6 +44,8 @@ extension LuaState {
         keel_lua_open_allowed_libs(L)
         keel_lua_pushglobaltable(L)
         keel_lua_install_safe_load(L, -1)
+        keel_lua_install_safe_collectgarbage(L, -1)
+        keel_lua_install_safe_xpcall(L, -1)
         stack.rawField("coroutine", of: -1)
         keel_lua_install_safe_resume(L, -1)
         lua_settop(L, -3)

@@ -122,6 +122,49 @@ struct LuaHookTests {
         #expect(!c.isPrimary("node2"))
     }
 
+    @Test("a validation hook stuck in a looping finalizer during a failover: keeld vetoes at budget + grace, promotes once the hook is fixed and reloaded, and stops on SIGTERM within 2 s")
+    func runawayFinalizer() throws {
+        let c = try FailoverCluster("luarunaway", standbys: 1, witness: true, extra: ["node2": """
+            failover_validation_command='lua:hooks/runaway.lua#validate'
+            lua_hook_timeout=1
+            """])
+        let hook = try c.f.workspace.writeFile("hooks/runaway.lua", """
+            function validate(ctx)
+              setmetatable({}, {__gc = function() while true do end end})
+              collectgarbage()
+              return true
+            end
+            """, mode: 0o644)
+        try c.startDaemons()
+        try c.server("node1").kill()
+        var abandoned = ""
+        try waitFor("the watchdog abandons the validation hook", timeout: 60) {
+            abandoned = c.log("node2").split(separator: "\n").first { $0.contains("abandoned by the watchdog") }.map(String.init) ?? ""
+            return !abandoned.isEmpty
+        }
+        // "failover_validation_command (lua:…#validate) failed after 1.52 s: lua run timeout …"
+        let seconds = try #require(abandoned.split(separator: " failed after ").last?.split(separator: " ").first.flatMap { Double($0) },
+                                   "\(abandoned)")
+        #expect(seconds >= 1 && seconds < 1 + 0.5 + 0.5, "vetoed after \(seconds) s (budget 1 s + grace 0.5 s)")
+        try waitFor("the veto is logged", timeout: 30) {
+            c.log("node2").contains("vetoed the promotion of this node \"node2\" (ID: 2): lua:\(hook)#validate failed: lua run timeout")
+        }
+        #expect(!c.isPrimary("node2"))
+        #expect(c.daemons["node2"]?.isRunning == true)
+
+        try c.f.workspace.writeFile("hooks/runaway.lua", "function validate(ctx) return true end\n", mode: 0o644)
+        c.daemons["node2"]?.signal(SIGHUP)
+        #expect(try c.waitForNewPrimary(among: ["node2"]) == "node2")
+
+        let clock = ContinuousClock()
+        let started = clock.now
+        c.daemons["node2"]?.signal(SIGTERM)
+        let status = c.daemons["node2"]?.waitForExit(timeout: 10)
+        let took = clock.now - started
+        #expect(status != nil, "keeld ended on SIGTERM")
+        #expect(took < .seconds(2), "keeld took \(took) to stop")
+    }
+
     @Test("keel hook test runs each sample hook and reports what it returned, its time and its log")
     func hookTest() throws {
         let c = try FailoverCluster("hooktest", standbys: 1, witness: false)

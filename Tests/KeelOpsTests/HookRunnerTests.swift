@@ -116,4 +116,27 @@ struct HookRunnerTests {
         let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n")
         #expect(lines == ["standby_promote 2 1 host=a password=...", "from_validation 2 nil -"])
     }
+
+    @Test("hook points run on separate Lua engines: a validation hook does not wait behind a slow event notification hook")
+    func separateEngines() async throws {
+        let folder = try Folder()
+        try "return function() keel.sleep(3) end\n".write(toFile: folder.path + "/slow.lua", atomically: true, encoding: .utf8)
+        try "function validate() return true end\n".write(toFile: folder.path + "/v.lua", atomically: true, encoding: .utf8)
+        let ops = try Self.context(folder.path, """
+            event_notification_command='lua:slow.lua'
+            failover_validation_command='lua:v.lua#validate'
+            lua_hook_timeout=5
+            """)
+        #expect(await ops.hooks.run(.failoverValidation, context: ops, luaContext: [:], shellTimeout: 10).succeeded)
+        let slow = Task { await ops.hooks.run(.eventNotification, context: ops, luaContext: [:], shellTimeout: 10) }
+        try await Task.sleep(for: .milliseconds(300))   // the notification is asleep in its VM by now
+        let clock = ContinuousClock()
+        let started = clock.now
+        let validation = await ops.hooks.run(.failoverValidation, context: ops, luaContext: [:], shellTimeout: 10)
+        let waited = clock.now - started
+        #expect(validation.succeeded)
+        #expect(waited < .seconds(1), "validation took \(waited) behind the event hook")
+        #expect(await slow.value.succeeded)
+        #expect(ops.hooks.engine(for: .eventNotification, config: ops.config) !== ops.hooks.engine(for: .failoverValidation, config: ops.config))
+    }
 }

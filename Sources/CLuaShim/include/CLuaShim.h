@@ -44,8 +44,6 @@ void keel_lua_insert(lua_State *L, int idx);
 void keel_lua_remove(lua_State *L, int idx);
 /* lua_pushglobaltable(L) */
 void keel_lua_pushglobaltable(lua_State *L);
-/* lua_gc(L, LUA_GCCOLLECT) (variadic in C) */
-void keel_lua_gc_collect(lua_State *L);
 /* lua_gc(L, LUA_GCCOUNT) * 1024 + lua_gc(L, LUA_GCCOUNTB): bytes in use as the collector counts them */
 size_t keel_lua_gc_bytes(lua_State *L);
 
@@ -65,8 +63,11 @@ typedef struct keel_lua_host {
     size_t used;          /* bytes the VM holds now */
     size_t peak;          /* most bytes held at once since the last reset */
     size_t limit;         /* cap in bytes (lua_memory_limit); 0 = none */
-    int enforce;          /* 1 while Lua code runs under keel_lua_pcall; 0 while Swift pushes values */
+    int enforce;          /* 1 while Lua code may run (armed calls, collections, close); 0 while Swift pushes values,
+                             and then the collector is stopped so no finalizer runs uncapped */
     int refused;          /* set when an allocation was refused, or the cap was found exceeded */
+    int cancelled;        /* set once (atomically, from any thread) when the watchdog abandons the VM: from then on
+                             Lua code may not grow memory, every hook firing raises, no `keel.*` call reaches Swift */
     /* time budget (keel_lua_count_hook) */
     int64_t deadline_ns;  /* CLOCK_MONOTONIC nanoseconds; 0 = no deadline (outside a call) */
     int expired;          /* set when the hook (or the trampoline) found the deadline passed */
@@ -85,10 +86,30 @@ keel_lua_host *keel_lua_host_of(lua_State *L);
 /* CLOCK_MONOTONIC now, nanoseconds. */
 int64_t keel_lua_now_ns(void);
 
+/* Marks the VM abandoned (any thread; atomic): see `cancelled`. */
+void keel_lua_cancel(keel_lua_host *host);
+/* 1 once keel_lua_cancel was called. */
+int keel_lua_is_cancelled(const keel_lua_host *host);
+/* 1 when the armed deadline has passed (a call that returned after it did not keep its budget). */
+int keel_lua_budget_overran(lua_State *L);
+/* Runs a full collection inside a protected call with the cap enforced (finalizers run under it); returns the status. */
+int keel_lua_protected_collect(lua_State *L);
+/* lua_pcall for Lua code called back from a Swift frame (keel.wait_for): the cap enforced and the collector
+   running for the duration of the call, both restored afterwards. */
+int keel_lua_guest_pcall(lua_State *L, int nargs, int nresults, int msgh);
+/* Closes the state with its cap enforced and every growth refused (finalizers can neither allocate nor reach
+   Swift); frees nothing else. */
+void keel_lua_close_cancelled(lua_State *L);
+/* The calling thread's kernel id (Linux gettid; 0 elsewhere). */
+int keel_lua_thread_id(void);
+/* Lowers the scheduling priority of thread `tid` to the least (nice 19); best effort. */
+void keel_lua_deprioritize_thread(int tid);
+
 /* Arms the budget for one call: deadline = now + budget_ms, clears `expired` and `refused`, resets `peak`,
-   puts the hook of `L` back in count mode. */
+   puts the hook of `L` back in count mode, enforces the cap and lets the collector run. Outside armed calls
+   the collector is stopped, so no finalizer ever runs while the cap is lifted for Swift. */
 void keel_lua_budget_arm(lua_State *L, int budget_ms);
-/* Disarms it after the call (deadline 0, count mode again, cap no longer enforced). */
+/* Disarms it after the call (collector stopped, deadline 0, count mode again, cap no longer enforced). */
 void keel_lua_budget_disarm(lua_State *L);
 
 /* The message handler for keel_lua_pcall: turns the error value into a table
@@ -109,6 +130,14 @@ void keel_lua_install_safe_load(lua_State *L, int index);
 /* Replaces `resume` of the coroutine table at `index` with one that raises the budget error in the resuming
    thread when the deadline passed while the coroutine ran (resume catches errors like pcall does). */
 void keel_lua_install_safe_resume(lua_State *L, int index);
+
+/* Replaces the global `xpcall` of the table at `index` with one whose message handler is skipped once the
+   budget has expired or the VM was cancelled (Lua runs a handler reached from the count hook with hooks off). */
+void keel_lua_install_safe_xpcall(lua_State *L, int index);
+
+/* Replaces the global `collectgarbage` of the table at `index` with one that allows only "collect", "step",
+   "count" and "isrunning": a script may not stop its collector or change its mode or parameters. */
+void keel_lua_install_safe_collectgarbage(lua_State *L, int index);
 
 /* Opens the libraries Keel allows (base, coroutine, string, table, math, utf8, os, io) into the global table;
    `package` and `debug` are not opened. */

@@ -134,7 +134,7 @@ public enum ConfigSettings {
         // Keel's own
         str("http_listen", "", .keel, "host:port of keeld's health/metrics HTTP endpoint ('' = off)"),
         int("lua_hook_timeout", 5, min: 1, .keel, reload: true, "seconds a Lua hook may run"),
-        int("lua_memory_limit", 64, min: 1, .keel, "MB of memory the Lua VM may allocate"),
+        int("lua_memory_limit", 64, min: 1, .keel, "MB of memory each Lua hook script's VM may allocate"),
         str("dcs", "", .keel, "distributed configuration store URL ('' = none)"),
     ]
 

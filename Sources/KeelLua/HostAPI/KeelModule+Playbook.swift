@@ -82,10 +82,7 @@ extension KeelModule {
         let started = Date()
         while true {
             lua_pushvalue(s.L, 1)
-            let enforce = state.host.pointee.enforce
-            state.host.pointee.enforce = 1
-            let status = keel_lua_pcall(s.L, 0, 1, 0)
-            state.host.pointee.enforce = enforce
+            let status = keel_lua_guest_pcall(s.L, 0, 1, 0)
             if status != LUA_OK {
                 let message = s.string(at: -1) ?? "error in the wait_for function"
                 lua_settop(s.L, -2)

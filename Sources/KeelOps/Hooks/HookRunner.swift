@@ -5,7 +5,11 @@ import KeelPostgres
 import Logging
 
 /// Runs hooks of both kinds behind one contract: a shell command through `/bin/sh -c`
-/// with its placeholders expanded, or a Lua function in the process's one Lua VM, created on first use.
+/// with its placeholders expanded, or a Lua function in the Lua engine of its hook point.
+///
+/// Each hook point has an engine (thread and VMs) of its own, created on first use and watched
+/// (`WatchedLuaEngine`): a slow event notification hook never delays a validation, promote or follow hook,
+/// and a hook the watchdog abandons takes only its own point's engine with it.
 ///
 /// Results follow the shell forms' meaning: exit 0 or Lua `true` allows/succeeds; a non-zero exit, Lua
 /// `false, "reason"`, any other return, a Lua error or a timeout refuses (logged as such; for validation
@@ -20,11 +24,11 @@ public final class HookRunner: @unchecked Sendable {
     public static let shared = HookRunner()
 
     private let lock = NSLock()
-    private var engine: LuaEngine?
+    private var engines: [String: WatchedLuaEngine] = [:]
     private var pending: [(EventRecord, NodeRecord?)] = []
     private var notifier: (@Sendable (EventRecord, NodeRecord?) -> Void)?
 
-    /// A runner; its Lua VM is created when a Lua hook first runs.
+    /// A runner; each point's Lua engine is created when a Lua hook of that point first runs.
     public init() {}
 
     /// Where notifications of `keel.event` events go (keeld: `{ queue.enqueue($0, primary: $1) }`).
@@ -32,14 +36,21 @@ public final class HookRunner: @unchecked Sendable {
         lock.withLock { self.notifier = notifier }
     }
 
-    /// The process's Lua VM, created with `config`'s limits on first use. Throws `LuaError` when it cannot be.
-    public func engine(for config: KeelConfig) throws(LuaError) -> LuaEngine {
-        lock.lock()
-        defer { lock.unlock() }
-        if let engine { return engine }
-        let created = try LuaEngine(limits: Self.limits(config))
-        engine = created
-        return created
+    /// The Lua engine of hook point `point`, created with `config`'s limits on first use.
+    public func engine(for point: HookPoint, config: KeelConfig) -> WatchedLuaEngine {
+        lock.withLock {
+            if let engine = engines[point.key] { return engine }
+            let created = WatchedLuaEngine(limits: Self.limits(config), name: Self.threadName(point))
+            engines[point.key] = created
+            return created
+        }
+    }
+
+    /// The engine thread's name (Linux keeps 15 bytes): `keel-lua-event`, `keel-lua-valida`, `keel-lua-promot` …
+    static func threadName(_ point: HookPoint) -> String {
+        var key = point == .eventNotification ? "event" : point.key
+        for affix in ["failover_", "service_", "_command"] { key = key.replacingOccurrences(of: affix, with: "") }
+        return String(("keel-lua-" + key).prefix(15))
     }
 
     /// `lua_hook_timeout` and `lua_memory_limit` of `config`.
@@ -68,28 +79,22 @@ public final class HookRunner: @unchecked Sendable {
         }
     }
 
-    /// Loads (or reloads) every Lua script `config`'s hook keys name, keeping the previous version of one
-    /// whose new version fails; logs each outcome on `logger` and returns the reports. Does nothing when no
-    /// hook is Lua and no VM exists. (`lua_hook_timeout` is read at each call; `lua_memory_limit` only when
-    /// the VM is created, as it is not a reloadable key.)
+    /// Loads (or reloads) every Lua script `config`'s hook keys name, each in its point's engine, keeping the
+    /// previous version of one whose new version fails; logs each outcome on `logger` and returns the reports.
+    /// Does nothing for a point whose hook is not Lua and that has no engine. (`lua_hook_timeout` is read at
+    /// each call; `lua_memory_limit` only when a VM is created, as it is not a reloadable key.)
     @discardableResult
     public func reload(config: KeelConfig, logger: Logger) async -> [LuaReloadReport] {
-        let paths = HookPoint.all.compactMap { point -> String? in
-            if case .lua(let reference) = Hook(point, in: config) { return reference.path }
-            return nil
-        }
-        let existing = lock.withLock { self.engine }
-        guard existing != nil || !paths.isEmpty else { return [] }
-        let engine: LuaEngine
-        do {
-            engine = try self.engine(for: config)
-        } catch {
-            logger.error("unable to start the Lua VM: \(error)")
-            return []
-        }
         let host = PostgresKeelHost(context: OpsContext(config: config, logger: logger, hooks: self), hooks: self,
                                     notifyEvents: true, dryRun: false)
-        let reports = await engine.reload(also: paths, host: host)
+        var reports: [LuaReloadReport] = []
+        for point in HookPoint.all {
+            var paths: [String] = []
+            if case .lua(let reference) = Hook(point, in: config) { paths.append(reference.path) }
+            let existing = lock.withLock { engines[point.key] }
+            guard existing != nil || !paths.isEmpty else { continue }
+            reports += await engine(for: point, config: config).reload(also: paths, host: host)
+        }
         for report in reports {
             if let error = report.error {
                 if report.keptPrevious {
@@ -138,21 +143,14 @@ public final class HookRunner: @unchecked Sendable {
         let clock = ContinuousClock()
         let started = clock.now
         let label = "\(point.key) (\(reference))"
-        let engine: LuaEngine
-        do {
-            engine = try self.engine(for: ops.config)
-        } catch {
-            ops.logger.error("\(label): unable to start the Lua VM: \(error)")
-            return HookOutcome(kind: .lua, command: reference.description, succeeded: false, reason: "\(reference) failed: \(error)",
-                               seconds: Self.seconds(clock.now - started))
-        }
+        let engine = self.engine(for: point, config: ops.config)
         let host = PostgresKeelHost(context: ops, hooks: self, notifyEvents: point != .eventNotification, dryRun: dryRun)
         let timeout = max(Double(ops.config.luaHookTimeout), budget ?? 0)
         let result = await engine.call(reference, arguments: [context], host: host, label: label, budget: timeout)
         let seconds = Self.seconds(clock.now - started)
         var outcome: HookOutcome
         if let error = result.error {
-            ops.logger.error("\(label) failed: \(error)", metadata: error.traceback.map { ["traceback": "\($0)"] })
+            ops.logger.error("\(label) failed after \(String(format: "%.2f", seconds)) s: \(error)", metadata: error.traceback.map { ["traceback": "\($0)"] })
             outcome = HookOutcome(kind: .lua, command: reference.description, succeeded: false, reason: "\(reference) failed: \(error)",
                                   seconds: seconds)
         } else if point == .eventNotification {

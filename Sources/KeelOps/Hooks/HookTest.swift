@@ -43,7 +43,7 @@ public struct HookTest {
         let table = try readContext(point)
         var loadSeconds: Double?
         if case .lua(let reference) = hook {
-            let engine = try context.hooks.engine(for: config)
+            let engine = context.hooks.engine(for: point, config: config)
             let clock = ContinuousClock()
             let started = clock.now
             let host = PostgresKeelHost(context: context, hooks: context.hooks, dryRun: context.dryRun)
