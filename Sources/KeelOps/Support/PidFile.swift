@@ -10,12 +10,20 @@ public struct PidFile: Sendable {
 
     public init(path: String) { self.path = path }
 
-    /// The default path for `nodeID`: `repmgrd_pid_file` when set, else `$TMPDIR/keeld-<node_id>.pid`.
-    public static func defaultPath(config: KeelConfig) -> String {
+    /// The default path for `nodeID`: `repmgrd_pid_file` when set, else `$TMPDIR/keeld-<node_id>.pid` —
+    /// unless another user already holds that name in the shared directory (planted to keep keeld from
+    /// starting): then `<home>/.keeld-<node_id>.pid`, a directory others cannot write. keeld and
+    /// `daemon stop|status` both ask here, so they agree on the file. `temporaryDirectory` and `home`
+    /// default to `$TMPDIR` (or /tmp) and this user's home directory.
+    public static func defaultPath(config: KeelConfig, temporaryDirectory: String? = nil, home: String? = nil) -> String {
         let configured = config.string("repmgrd_pid_file")
         if !configured.isEmpty { return configured }
-        let dir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        return (dir as NSString).appendingPathComponent("keeld-\(config.nodeID).pid")
+        let dir = temporaryDirectory ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+        let shared = (dir as NSString).appendingPathComponent("keeld-\(config.nodeID).pid")
+        var info = stat()
+        guard lstat(shared, &info) == 0, info.st_uid != geteuid() else { return shared }
+        let own = home ?? getpwuid(geteuid()).flatMap { String(validatingCString: $0.pointee.pw_dir) } ?? NSHomeDirectory()
+        return (own as NSString).appendingPathComponent(".keeld-\(config.nodeID).pid")
     }
 
     /// The pid recorded in the file when that process is alive and is a keeld; `nil` otherwise.
