@@ -21,10 +21,17 @@ enum IgnoredOptions {
         guard let (leaf, words) = leaf(of: arguments), !arguments.contains("--help"), !arguments.contains("-?") else { return arguments }
         let declared = RepmgrGlobalOptions.declared(inHelp: Keel.helpMessage(for: leaf, includeHidden: true, columns: 10_000))
         let (kept, ignored) = RepmgrGlobalOptions.strip(arguments, declared: declared)
-        if !ignored.isEmpty {
-            let command = "keel " + arguments.prefix(words).joined(separator: " ")
-            let list = ignored.map { "\"\($0)\"" }.joined(separator: ", ")
-            FileHandle.standardError.write(Data("WARNING: \(list) \(ignored.count == 1 ? "has" : "have") no effect on \"\(command)\" and \(ignored.count == 1 ? "is" : "are") ignored\n".utf8))
+        let command = "keel " + arguments.prefix(words).joined(separator: " ")
+        let values = ignored.filter { RepmgrGlobalOptions.isValueOnly($0, declared: declared) }
+        let options = ignored.filter { !values.contains($0) }
+        if !options.isEmpty {
+            let list = options.map { "\"\($0)\"" }.joined(separator: ", ")
+            let (verb, be) = options.count == 1 ? ("has", "is") : ("have", "are")
+            FileHandle.standardError.write(Data("WARNING: \(list) \(verb) no effect on \"\(command)\" and \(be) ignored\n".utf8))
+        }
+        for value in values {
+            let name = value.prefix { $0 != "=" }
+            FileHandle.standardError.write(Data("WARNING: the value of \"\(value)\" is ignored: \"\(command)\" takes \(name) without one\n".utf8))
         }
         return kept
     }

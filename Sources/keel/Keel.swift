@@ -3,6 +3,10 @@ import ArgumentParser
 /// `keel [-f CONFIG] OBJECT ACTION [options]`: repmgr's command grammar.
 
 struct Keel: AsyncParsableCommand {
+    /// The release, as `--version-number` prints it; `-V`/`--version` print `keel <number>` (repmgr prints
+    /// `repmgr 5.3.3` for both).
+    static let versionNumber = "0.1.0"
+
     static let configuration = CommandConfiguration(
         commandName: "keel",
         abstract: "Replication and failover manager for PostgreSQL (repmgr-compatible, with Lua hooks).",
@@ -13,7 +17,7 @@ struct Keel: AsyncParsableCommand {
             -t, --dry-run, -F); where one has no effect on a command, keel says so in a WARNING and ignores it. \
             Also: keel -f CONFIG --dump-config prints the parsed settings (key|value); -V, --version-number.
             """,
-        version: "0.1.0",
+        version: "keel \(Keel.versionNumber)",
         subcommands: [Primary.self, Standby.self, Witness.self, Node.self, Cluster.self, Service.self, Daemon.self, Hook.self, Run.self,
                       Sandbox.self],
         helpNames: [.customLong("help"), .customShort("?")]

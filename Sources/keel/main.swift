@@ -18,7 +18,7 @@ var arguments = ArgumentNormalizer.normalize(Array(CommandLine.arguments.dropFir
 // repmgr's stand-alone options: `-V`/`--version-number`, and `--dump-config` (read the file, print the
 // parsed settings as `key|value`, exit 0; any other argument but the global options is ignored).
 if arguments == ["-V"] || arguments == ["--version-number"] {
-    print(arguments == ["-V"] ? "keel \(Keel.configuration.version)" : Keel.configuration.version)
+    print(arguments == ["-V"] ? Keel.configuration.version : Keel.versionNumber)
     exit(0)
 }
 if arguments.contains("--dump-config") {

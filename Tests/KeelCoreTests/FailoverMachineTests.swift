@@ -614,3 +614,12 @@ struct FailoverMachineTests {
         #expect(winner.lastTransition == .promoted)
     }
 }
+
+@Suite("seconds in log lines")
+struct FormatSecondsTests {
+    @Test("whole seconds as integers, fractions to the millisecond without trailing zeros",
+          arguments: [(10.0, "10"), (2.5, "2.5"), (2.0059581129999984, "2.006"), (0.0004, "0"), (0.25, "0.25"), (-1.5, "-1.5")])
+    func format(_ value: Double, _ expected: String) {
+        #expect(formatSeconds(value) == expected)
+    }
+}

@@ -37,7 +37,9 @@ struct RepmgrGlobalOptionsTests {
         #expect(declared == ["-w": false, "--wait": false, "--upstream-node-id": true])
         let (kept, ignored) = RepmgrGlobalOptions.strip(["standby", "follow", "--wait=30", "--upstream-node-id", "2"], declared: declared)
         #expect(kept == ["standby", "follow", "--wait", "--upstream-node-id", "2"])
-        #expect(ignored == ["value \"30\" of --wait"])
+        #expect(ignored == ["--wait=30"])
+        #expect(RepmgrGlobalOptions.isValueOnly("--wait=30", declared: declared))
+        #expect(!RepmgrGlobalOptions.isValueOnly("--wait-sync=30", declared: declared))
     }
 
     @Test("an optional value is only taken when attached: `--wait 5` leaves 5 to the command")

@@ -220,5 +220,13 @@ func plural(_ count: Int, _ noun: String) -> String { "\(count) \(noun)\(count =
 
 /// Seconds as a short number: `10`, `2.5`.
 func formatSeconds(_ value: Double) -> String {
-    value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : String(value)
+    guard abs(value) < 1e15 else { return String(value) }
+    // Whole seconds as integers, else at most milliseconds without trailing zeros: 2.0059581 → "2.006".
+    let millis = Int((value * 1000).rounded())
+    var text = String(abs(millis) / 1000)
+    var fraction = String(abs(millis) % 1000)
+    fraction = String(repeating: "0", count: 3 - fraction.count) + fraction
+    while fraction.hasSuffix("0") { fraction.removeLast() }
+    if !fraction.isEmpty { text += "." + fraction }
+    return millis < 0 ? "-" + text : text
 }

@@ -69,7 +69,8 @@ public enum RepmgrGlobalOptions {
     /// Returns the arguments left and the options removed (`--node-id 3` → `--node-id=3`, `-Rpg` → `-R pg`).
     /// Everything after `--` is left alone.
     /// An option the command declares as a flag where repmgr takes an optional value (`--wait=30` on
-    /// `standby follow`) keeps the flag; the value is ignored and reported.
+    /// `standby follow`) keeps the flag (`--wait`); the whole option is reported as ignored, its value
+    /// with it (`isValueOnly` tells the two apart).
     public static func strip(_ arguments: [String], declared: Set<String>) -> (kept: [String], ignored: [String]) {
         strip(arguments, declared: Dictionary(uniqueKeysWithValues: declared.map { ($0, true) }))
     }
@@ -87,7 +88,7 @@ public enum RepmgrGlobalOptions {
             }
             if let (spec, name, value) = match(arg), let attached = value, spec.value == .optional, declared[name] == false {
                 kept.append(name)
-                ignored.append("value \"\(attached)\" of \(name)")
+                ignored.append("\(name)=\(attached)")
                 i += 1
                 continue
             }
@@ -106,6 +107,12 @@ public enum RepmgrGlobalOptions {
             i += 1
         }
         return (kept, ignored)
+    }
+
+    /// True for an ignored entry whose flag was kept (`--wait=30` on a command whose `--wait` is a flag).
+    public static func isValueOnly(_ ignored: String, declared: [String: Bool]) -> Bool {
+        guard let (spec, name, value) = match(ignored) else { return false }
+        return value != nil && spec.value == .optional && declared[name] == false
     }
 
     /// The spec, the name matched and an attached value, when `arg` is one of the options.

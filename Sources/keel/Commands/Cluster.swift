@@ -48,7 +48,7 @@ struct Cluster: AsyncParsableCommand {
     struct Event: KeelCommand {
         static let configuration = CommandConfiguration(abstract: "Events recorded in repmgr.events, newest first.")
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Number of events (default 20).") var limit: Int = 20
+        @Option(help: "Number of events.") var limit: Int = 20
         @Flag(help: "All events (no limit).") var all = false
         @Option(help: "Only this event name.") var event: String?
         @Option(name: .customLong("node-id"), help: "Only events of this node.") var nodeID: Int?
@@ -72,7 +72,7 @@ struct Cluster: AsyncParsableCommand {
     struct Cleanup: KeelCommand {
         static let configuration = CommandConfiguration(abstract: "Delete monitoring history older than --keep-history days.")
         @OptionGroup var global: GlobalOptions
-        @Option(name: [.customShort("k"), .customLong("keep-history")], help: "Days of history to keep (default 0: delete all).") var keepHistory: Int = 0
+        @Option(name: [.customShort("k"), .customLong("keep-history")], help: "Days of history to keep (0: delete all).") var keepHistory: Int = 0
         @Option(name: .customLong("node-id"), help: "Only this standby's history.") var nodeID: Int?
 
         func validate() throws { try NodeIDOption.check(nodeID) }
