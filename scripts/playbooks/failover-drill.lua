@@ -37,6 +37,7 @@ keel.step("crash the primary", function()
   f:close()
   local sh = keel.shell("kill -" .. p.signal .. " " .. pid)
   if sh.code ~= 0 then return false, "kill failed: " .. sh.stderr end
+  if keel.dry_run then return "dry run: would send SIG" .. p.signal .. " to " .. old.name .. " (pid " .. pid .. ")" end
   return old.name .. " (pid " .. pid .. ") sent SIG" .. p.signal
 end)
 
