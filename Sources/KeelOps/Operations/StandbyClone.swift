@@ -84,8 +84,7 @@ public struct StandbyClone {
         }
         log.info("\(freeSenders) free walsenders on the source node (max_wal_senders = \(info.maxWalSenders))")
         // A replication connection as the replication user.
-        let replicationConninfo = Conninfo.setting("replication", to: "true",
-                                                   in: Conninfo.setting("user", to: context.replicationUser, in: sourceConninfo))
+        let replicationConninfo = ReplicationProbe.replicationConninfo(sourceConninfo, replicationUser: context.replicationUser)
         let replication = try context.connect(replicationConninfo, what: "source node (replication connection)")
         _ = try context.query { try replication.simpleQuery("IDENTIFY_SYSTEM") }
         log.info("replication connection to the source node as user \"\(context.replicationUser)\" is possible")
