@@ -6,6 +6,8 @@ import KeelPostgres
 public enum RejoinStep: String, Sendable, Equatable, CaseIterable {
     /// CHECKPOINT on the primary, so that pg_rewind reads its current timeline.
     case checkpointPrimary = "checkpoint on the primary"
+    /// Crash recovery of an unclean node in single-user mode, keeping the WAL pg_rewind reads afterwards.
+    case crashRecovery = "crash recovery"
     /// Copy the `--config-files` into the archive directory.
     case saveConfigFiles = "save configuration files"
     /// Run pg_rewind against the primary.
@@ -25,9 +27,12 @@ public enum RejoinStep: String, Sendable, Equatable, CaseIterable {
 
     /// The steps the checks' findings call for: pg_rewind only when the node diverged (with the config
     /// files kept around it when any were given), the slot only when it is missing, the wait unless `--no-wait`.
-    public static func plan(rewind: Bool, keepFiles: Bool, createSlot: Bool, wait: Bool) -> [RejoinStep] {
+    /// An unclean node gets its crash recovery first: pg_rewind's own would end with a checkpoint that may
+    /// remove the WAL segment holding the last common checkpoint, which pg_rewind then cannot find.
+    public static func plan(rewind: Bool, unclean: Bool = false, keepFiles: Bool, createSlot: Bool, wait: Bool) -> [RejoinStep] {
         var steps: [RejoinStep] = []
         if rewind {
+            if unclean { steps.append(.crashRecovery) }
             steps.append(.checkpointPrimary)
             if keepFiles { steps.append(.saveConfigFiles) }
             steps.append(.rewind)
@@ -48,7 +53,7 @@ extension NodeRejoin {
     func makePlan(_ facts: Facts) throws -> OperationPlan {
         let config = context.config
         let createSlot = config.useReplicationSlots && !facts.slotExists
-        let kinds = RejoinStep.plan(rewind: facts.needsRewind, keepFiles: !facts.keeper.files.isEmpty, createSlot: createSlot,
+        let kinds = RejoinStep.plan(rewind: facts.needsRewind, unclean: !facts.control.state.isCleanShutdown, keepFiles: !facts.keeper.files.isEmpty, createSlot: createSlot,
                                     wait: !options.noWait)
         let startCommand = try LocalService(context: context).commandLine("start")
         let steps = kinds.map { kind in step(kind, facts: facts, startCommand: startCommand) }
@@ -62,6 +67,11 @@ extension NodeRejoin {
         let slotName = NodeRecord.slotName(for: config.nodeID)
         let keeper = facts.keeper
         switch kind {
+        case .crashRecovery:
+            let command = (try? crashRecoveryCommand(facts)) ?? []
+            return PlanStep(kind.rawValue, detail: "would complete crash recovery first with: \(command.map { StandbyClone.displayQuoted($0) }.joined(separator: " ")) < /dev/null") {
+                try await recoverFromCrash(try crashRecoveryCommand(facts))
+            }
         case .checkpointPrimary:
             return PlanStep(kind.rawValue, detail: "would request a checkpoint on \(primaryLabel) before pg_rewind") {
                 // pg_rewind reads the source's timeline from its control file, which a just-promoted primary
@@ -105,6 +115,34 @@ extension NodeRejoin {
             return PlanStep(kind.rawValue, detail: "would record \(config.nodeLabel) as a standby of \(primaryLabel)") {
                 try await record(facts)
             }
+        }
+    }
+
+    /// `postgres --single` on the data directory (with `config_file` when it lives outside), keeping every
+    /// WAL segment now in pg_wal (`wal_keep_size`) so that the end-of-recovery checkpoint removes none.
+    func crashRecoveryCommand(_ facts: Facts) throws -> [String] {
+        let config = context.config
+        let postgres = try PostgresBinaries(bindir: config.pgBindir, majorVersion: facts.primaryInfo.versionNumber / 10000).path("postgres")
+        let segments = (try? FileManager.default.contentsOfDirectory(atPath: config.dataDirectory + "/pg_wal"))?
+            .filter { $0.count == 24 && $0.allSatisfy(\.isHexDigit) }.count ?? 0
+        let segmentBytes = facts.control.fields["Bytes per WAL segment"].flatMap { Int($0) } ?? 16 * 1024 * 1024
+        let keepMB = (segments + 2) * segmentBytes / (1024 * 1024)
+        var command = [postgres, "--single", "-F", "-D", config.dataDirectory, "-c", "wal_keep_size=\(keepMB)MB", "-c", "archive_mode=off"]
+        if let file = Self.externalConfigFile(config) { command += ["-c", "config_file=\(file)"] }
+        return command + ["template1"]
+    }
+
+    /// Runs the single-user crash recovery. Throws 24 with its output.
+    private func recoverFromCrash(_ command: [String]) async throws {
+        for signal in ["standby.signal", "recovery.signal"] {
+            try? FileManager.default.removeItem(atPath: context.config.dataDirectory + "/" + signal)
+        }
+        context.logger.notice("completing crash recovery of \(context.config.nodeLabel) before pg_rewind")
+        let result = try await ProcessRunner.shell(command.map(Placeholders.shellQuote).joined(separator: " ") + " < /dev/null",
+                                                   environment: ["LC_ALL": "C"], timeout: 3600)
+        guard result.succeeded else {
+            throw KeelError(.rejoinFailed, "crash recovery of \(context.config.nodeLabel) failed (exit status \(result.status))",
+                            detail: (result.stderr + result.stdout).trimmingCharacters(in: .whitespacesAndNewlines))
         }
     }
 

@@ -8,14 +8,54 @@ struct Standby: AsyncParsableCommand {
                                                     subcommands: [Clone.self, Register.self, Unregister.self, Promote.self, Follow.self, Switchover.self])
 
     struct Clone: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Clone a standby from the node given with -h/-p/-U/-d (pg_basebackup -X stream).")
+        static let configuration = CommandConfiguration(
+            abstract: "Clone a standby from the node given with -h/-p/-U/-d (pg_basebackup -X stream).",
+            discussion: """
+                Every check runs before anything changes. An occupied data directory or a non-empty target \
+                directory of a tablespace (tablespace_mapping) is refused, naming each, unless -F/--force, which \
+                removes their contents only after every check has passed. --replication-conf-only writes only \
+                the standby configuration into an existing copy (-F when it is running). \
+                --copy-external-config-files[=samepath|pgdata] copies the source's postgresql.conf, pg_hba.conf \
+                and pg_ident.conf that live outside its data directory, read with pg_read_file() over the \
+                database connection (no ssh; needs a superuser or pg_read_server_files). Barman is not \
+                supported: --without-barman is accepted and changes nothing, --no-upstream-connection is \
+                accepted and ignored (the source is always connected to). -R/--remote-user is accepted and \
+                ignored (no ssh is used). --dry-run runs the checks and prints the plan.
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(name: .customLong("upstream-node-id"), help: "Node the standby will replicate from (default: the primary).") var upstreamNodeID: Int?
         @Flag(name: [.customShort("c"), .customLong("fast-checkpoint")], help: "Request an immediate checkpoint on the source.") var fastCheckpoint = false
+        @Flag(name: [.customLong("replication-conf-only"), .customLong("recovery-conf-only")],
+              help: "Only write the standby configuration into the existing data directory.") var replicationConfOnly = false
+        @Flag(name: .customLong("copy-external-config-files"),
+              help: "Copy configuration files outside the source's data directory (=samepath, the default, or =pgdata).") var copyExternal = false
+        @Option(name: .customLong("copy-external-config-files-to"), help: .hidden) var copyExternalTo: String?
+        @Option(name: .customLong("recovery-min-apply-delay"), help: "recovery_min_apply_delay of the standby (e.g. 5min; overrides the configuration).") var recoveryMinApplyDelay: String?
+        @Option(name: .customLong("upstream-conninfo"), help: "primary_conninfo is built from this conninfo instead of the upstream's record.") var upstreamConninfo: String?
+        @Option(name: .customLong("replication-user"), help: "User of the replication connections (overrides replication_user).") var replicationUser: String?
+        @Flag(name: .customLong("verify-backup"), help: "Verify the copy with pg_verifybackup.") var verifyBackup = false
+        @Option(name: [.customShort("S"), .customLong("superuser")], help: "Accepted for repmgr compatibility; connect as a superuser with -U instead.") var superuser: String?
+        @Option(name: [.customShort("R"), .customLong("remote-user")], help: "Accepted and ignored: clone uses no ssh.") var remoteUser: String?
+        @Flag(name: .customLong("without-barman"), help: "Accepted: Keel always clones with pg_basebackup.") var withoutBarman = false
+        @Flag(name: .customLong("no-upstream-connection"), help: "Accepted and ignored (Barman only).") var noUpstreamConnection = false
+
+        func validate() throws {
+            if let copyExternalTo, StandbyClone.ConfigFileDestination(rawValue: copyExternalTo) == nil {
+                throw ValidationError("--copy-external-config-files: unknown value \"\(copyExternalTo)\" (use samepath or pgdata)")
+            }
+            if let recoveryMinApplyDelay, !StandbyCloneOptionCheck.isDuration(recoveryMinApplyDelay) {
+                throw ValidationError("--recovery-min-apply-delay: invalid value \"\(recoveryMinApplyDelay)\" (an integer with an optional unit ms, s, min, h or d)")
+            }
+        }
 
         func execute() async throws {
+            let destination = copyExternal || copyExternalTo != nil
+                ? StandbyClone.ConfigFileDestination(rawValue: copyExternalTo ?? "samepath") : nil
+            let options = StandbyClone.Options(upstreamNodeID: upstreamNodeID, fastCheckpoint: fastCheckpoint, pgBindir: global.pgBindir,
+                                               replicationConfOnly: replicationConfOnly, copyExternalConfigFiles: destination,
+                                               recoveryMinApplyDelay: recoveryMinApplyDelay, upstreamConninfo: upstreamConninfo,
+                                               replicationUser: replicationUser, verifyBackup: verifyBackup)
             try await perform {
-                let options = StandbyClone.Options(upstreamNodeID: upstreamNodeID, fastCheckpoint: fastCheckpoint, pgBindir: global.pgBindir)
                 try await StandbyClone(context: try global.makeContext(), options: options).run()
                 return 0
             }
