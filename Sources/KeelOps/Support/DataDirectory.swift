@@ -26,11 +26,22 @@ public struct DataDirectory: Sendable {
         return access(parent.isEmpty ? "." : parent, W_OK) == 0 ? nil : "its parent directory \"\(parent)\" is missing or not writable by this user"
     }
 
-    /// The postmaster's pid from `postmaster.pid` when that process is alive (checked with `kill(pid, 0)`).
+    /// The postmaster's pid from `postmaster.pid` when that process is alive (checked with `kill(pid, 0)`)
+    /// and is this directory's postmaster: a server killed with SIGKILL leaves its `postmaster.pid` behind,
+    /// and its pid may since belong to another process. Where `/proc` tells, the process must work in this
+    /// directory (a postmaster's working directory is its data directory) or at least be a postgres process.
     public var runningPostmasterPID: Int32? {
         guard let text = try? String(contentsOfFile: path + "/postmaster.pid", encoding: .utf8),
               let first = text.split(separator: "\n").first, let pid = Int32(first.trimmingCharacters(in: .whitespaces)) else { return nil }
-        return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
+        guard kill(pid, 0) == 0 || errno == EPERM else { return nil }
+        let fm = FileManager.default
+        if let cwd = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") {
+            return cwd == path || cwd == (path as NSString).resolvingSymlinksInPath ? pid : nil
+        }
+        if let cmdline = fm.contents(atPath: "/proc/\(pid)/cmdline"), !cmdline.isEmpty {
+            return String(decoding: cmdline, as: UTF8.self).contains("postgres") ? pid : nil
+        }
+        return pid
     }
 
     /// Removes everything inside the directory (the directory itself stays, mode 0700).
