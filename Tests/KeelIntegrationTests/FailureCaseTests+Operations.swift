@@ -60,7 +60,7 @@ struct OperationFailureCaseTests {
         let events = try Self.eventScript(f.workspace)
         let node2 = c.server("node2")
         try f.writeConfig(id: 2, name: "node2", port: node2.port, dataDirectory: node2.dataDirectory,
-                          extra: "\(events)\nservice_start_command='/bin/true'\nservice_restart_command=''\nstandby_follow_restart=true\nstandby_follow_timeout=5")
+                          extra: "\(Self.pgCtl)\n\(events)\nservice_start_command='/bin/true'\nservice_restart_command=''\nstandby_follow_restart=true\nstandby_follow_timeout=5")
 
         let dry = try f.keel("-f", f.config("node2"), "standby", "follow", "--upstream-node-id", "1", "--dry-run")
         #expect(dry.succeeded, "\(dry)")
