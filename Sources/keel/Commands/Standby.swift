@@ -63,15 +63,25 @@ struct Standby: AsyncParsableCommand {
     }
 
     struct Register: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Register this running standby with the primary.")
+        static let configuration = CommandConfiguration(
+            abstract: "Register this running standby with the primary.",
+            discussion: """
+                -F/--force overwrites an existing record and registers a standby that is not running (give the \
+                primary with -h/-p/-d then). The upstream (--upstream-node-id) must be registered: Keel creates \
+                no placeholder record for it (register the upstream first). --wait-sync[=SECONDS] waits until the \
+                record has replicated to this standby (no limit without a value; exit 20 on timeout).
+                """)
         @OptionGroup var global: GlobalOptions
         @Option(name: .customLong("upstream-node-id"), help: "Upstream node (default: the primary).") var upstreamNodeID: Int?
         @Option(name: .customLong("wait-start"), help: "Seconds to wait for the local server to start (default 30).") var waitStart: Int = 30
+        @Flag(name: .customLong("wait-sync"), help: "Wait for the record to replicate to this standby (--wait-sync=SECONDS: at most that long).") var waitSync = false
+        @Option(name: .customLong("wait-sync-timeout"), help: .hidden) var waitSyncTimeout: Int?
 
         func execute() async throws {
+            let sync = waitSync || waitSyncTimeout != nil ? (waitSyncTimeout ?? 0) : nil
             try await perform {
                 try await StandbyRegister(context: try global.makeContext(),
-                                          options: .init(upstreamNodeID: upstreamNodeID, waitStart: waitStart)).run()
+                                          options: .init(upstreamNodeID: upstreamNodeID, waitStart: waitStart, waitSync: sync)).run()
                 return 0
             }
         }
@@ -144,24 +154,37 @@ struct Standby: AsyncParsableCommand {
             abstract: "Promote this standby and demote the current primary to its standby, without data loss.",
             discussion: """
                 Run on the standby to promote. Checks the primary, the replication lag (replication_lag_critical; \
-                --force to override), free walsenders and slots; pauses keeld everywhere; stops the primary with \
-                "keel node service --action=stop --checkpoint" run on its host (ssh, or locally), confirms its clean \
-                shutdown (shutdown_check_timeout) and that this node received its shutdown checkpoint \
-                (--always-promote to promote anyway); promotes; rejoins the old primary with "keel node rejoin" \
-                (--force-rewind, --config-files passed on); --siblings-follow makes the other standbys follow. \
+                --force to override), free walsenders and slots; pauses keeld everywhere (not with \
+                --repmgrd-no-pause); stops the primary with "keel node service --action=stop --checkpoint" run on \
+                its host (ssh, or locally), confirms its clean shutdown (shutdown_check_timeout) and that this node \
+                received its shutdown checkpoint (--always-promote to promote anyway); promotes; rejoins the old \
+                primary with "keel node rejoin" (--force-rewind[=PATH], --config-files passed on); \
+                --siblings-follow makes the other standbys follow; unpauses keeld (--repmgrd-force-unpause: on \
+                every node, also where it was paused before). -S/--superuser is accepted and ignored: Keel's \
+                checks need no superuser connection. --dry-run runs every check and prints the plan. \
                 Exit 18: failed, nothing changed; exit 22: incomplete, the commands to run next are printed.
                 """)
         @OptionGroup var global: GlobalOptions
         @OptionGroup var remote: RemoteUserOption
         @Flag(name: .customLong("siblings-follow"), help: "Make the other standbys of the old primary follow this node.") var siblingsFollow = false
-        @Flag(name: .customLong("force-rewind"), help: "Let the old primary's rejoin run pg_rewind when needed.") var forceRewind = false
+        @Flag(name: .customLong("force-rewind"), help: "Let the old primary's rejoin run pg_rewind when needed (--force-rewind=PATH: that pg_rewind).") var forceRewind = false
+        @Option(name: .customLong("force-rewind-path"), help: .hidden) var forceRewindPath: String?
         @Flag(name: .customLong("always-promote"), help: "Promote even if this node did not receive the old primary's shutdown checkpoint.") var alwaysPromote = false
         @Option(name: .customLong("config-files"), help: "Comma-separated files passed to the old primary's node rejoin.") var configFiles: String?
+        @Flag(name: .customLong("repmgrd-no-pause"), help: "Do not pause keeld during the switchover.") var noPause = false
+        @Flag(name: .customLong("repmgrd-force-unpause"), help: "Afterwards unpause keeld on every node, also where it was paused before.") var forceUnpause = false
+        @Option(name: [.customShort("S"), .customLong("superuser")], help: "Accepted and ignored: no superuser connection is needed.") var superuser: String?
+
+        func validate() throws {
+            if noPause && forceUnpause { throw ValidationError("--repmgrd-no-pause and --repmgrd-force-unpause cannot be used together") }
+        }
 
         func execute() async throws {
             let files = (configFiles ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             let options = StandbySwitchover.Options(siblingsFollow: siblingsFollow, forceRewind: forceRewind, alwaysPromote: alwaysPromote,
-                                                    configFiles: files, remoteUser: remote.remoteUser)
+                                                    configFiles: files, remoteUser: remote.remoteUser,
+                                                    rewindPath: forceRewindPath.flatMap { $0.isEmpty ? nil : $0 },
+                                                    noPause: noPause, forceUnpause: forceUnpause)
             try await perform {
                 _ = try await StandbySwitchover(context: try global.makeContext(), options: options).run()
                 return 0
