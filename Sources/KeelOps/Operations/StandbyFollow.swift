@@ -246,8 +246,8 @@ public struct StandbyFollow {
         guard let former = nodes.first(where: { $0.nodeID == formerID }) else { return }
         let label = "former upstream node \"\(former.nodeName)\" (ID: \(formerID))"
         guard let conn = try? Connection(conninfo: former.conninfo) else {
-            log.warning("unable to connect to \(label) to remove replication slot \"\(slotName)\"",
-                        metadata: ["hint": "when that node is running again, drop the slot there with: SELECT pg_catalog.pg_drop_replication_slot('\(slotName)'); (or it holds WAL back; \"keel node check --slots\" shows it)"])
+            log.warning("unable to connect to \(label): replication slot \"\(slotName)\" was not dropped there",
+                        metadata: ["hint": "when that node is running again, drop the slot there with: SELECT pg_catalog.pg_drop_replication_slot('\(slotName)'); until then it holds back WAL (\"keel node check --slots\" on that node shows it)"])
             return
         }
         let clock = ContinuousClock()
