@@ -193,4 +193,39 @@ struct OperationFailureCaseTests {
         #expect(try c.server("node1").psql("SHOW port") == "\(c.server("node1").port)")
         #expect((try? FileManager.default.contentsOfDirectory(atPath: archive)) == [], "the kept copies are removed afterwards")
     }
+
+    @Test("repmgr's options of the operations: switchover --force-rewind=PATH, --repmgrd-no-pause, -S; register --wait-sync and -F of a stopped standby; clone --replication-conf-only with --recovery-min-apply-delay")
+    func repmgrOptions() throws {
+        let c = try FailoverCluster("options", standbys: 2, witness: false, common: Self.pgCtl)
+        let f = c.f
+        let rewind = f.workspace.postgresBinDirectory + "/pg_rewind"
+        let dry = try f.keel("-f", f.config("node2"), "standby", "switchover", "--siblings-follow", "--force-rewind=\(rewind)",
+                             "--repmgrd-no-pause", "-S", "postgres", "--dry-run")
+        #expect(dry.succeeded, "\(dry)")
+        #expect(dry.stderr.contains("keeld will not be paused (--repmgrd-no-pause)"))
+        #expect(dry.stderr.contains("--force-rewind=\(rewind)"), "\(dry)")
+        #expect(dry.stderr.contains("would make sibling node \"node3\" (ID: 3) follow with:"))
+        #expect(c.isPrimary("node1") && !c.isPrimary("node2"))
+        let both = try f.keel("-f", f.config("node2"), "standby", "switchover", "--repmgrd-no-pause", "--repmgrd-force-unpause")
+        #expect(both.status == 1 && both.stderr.contains("cannot be used together"), "\(both)")
+
+        let sync = try f.keel("-f", f.config("node3"), "standby", "register", "--force", "--wait-sync=20")
+        #expect(sync.succeeded, "\(sync)")
+        #expect(c.query("node1", "SELECT successful FROM repmgr.events WHERE event = 'standby_register_sync' AND node_id = 3") == "t")
+
+        // node3 stopped: re-registered from its configuration with -F, then its replication configuration rewritten.
+        try c.server("node3").stop()
+        let stopped = try f.keel("-f", f.config("node3"), "standby", "register", "-F", "-h", "127.0.0.1", "-p", "\(c.server("node1").port)")
+        #expect(stopped.succeeded, "\(stopped)")
+        #expect(stopped.stderr.contains("is not running: registering it from its configuration"))
+        let badValue = try f.keel("-f", f.config("node3"), "standby", "clone", "-h", "127.0.0.1", "--copy-external-config-files=elsewhere")
+        #expect(badValue.status == 1, "\(badValue)")
+        let confOnly = try f.keel("-f", f.config("node3"), "standby", "clone", "-h", "127.0.0.1", "-p", "\(c.server("node1").port)",
+                                  "--replication-conf-only", "--recovery-min-apply-delay=5min")
+        #expect(confOnly.succeeded, "\(confOnly)")
+        let auto = (try? String(contentsOfFile: c.server("node3").dataDirectory + "/postgresql.auto.conf", encoding: .utf8)) ?? ""
+        #expect(auto.contains("recovery_min_apply_delay = '5min'"), "\(auto)")
+        try c.server("node3").start()
+        try c.waitForStreaming("node3", from: "node1")
+    }
 }

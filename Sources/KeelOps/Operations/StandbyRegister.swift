@@ -74,7 +74,9 @@ public struct StandbyRegister {
     private func localOrNotRunning() async throws -> Connection? {
         let config = context.config
         do {
-            let local = try await connectLocalWaiting()
+            // -F with no server in the data directory: nothing to wait for.
+            let stopped = context.force && DataDirectory(config.dataDirectory).runningPostmasterPID == nil
+            let local = try await connectLocalWaiting(seconds: stopped ? 0 : options.waitStart)
             let info = try context.query { try ServerInfo.read(local) }
             guard info.isInRecovery else {
                 throw KeelError(.badConfig, "this node is not a standby: the server at \"\(Conninfo.masked(config.conninfo))\" is not in recovery",
@@ -185,8 +187,8 @@ public struct StandbyRegister {
         }
     }
 
-    private func connectLocalWaiting() async throws -> Connection {
-        let deadline = Date().addingTimeInterval(Double(options.waitStart))
+    private func connectLocalWaiting(seconds: Int) async throws -> Connection {
+        let deadline = Date().addingTimeInterval(Double(seconds))
         var told = false
         while true {
             do {
