@@ -7,7 +7,10 @@ import KeelTesting
 /// the server, `standby clone --force` over a mapped tablespace directory, `node rejoin --force-rewind` of a
 /// crashed node whose postgresql.conf lives outside the data directory, and `standby follow` away from an
 /// old upstream that is down (its slot stays there: say so and how to drop it), then the rejoin of that
-/// crashed node keeping its own postgresql.conf (`--config-files`, `--config-archive-dir`).
+/// crashed node keeping its own postgresql.conf (`--config-files`, `--config-archive-dir`); and repmgr's
+/// other options of these commands (`--copy-external-config-files`, `--verify-backup`,
+/// `--replication-conf-only`, `--recovery-min-apply-delay`, `--wait-sync`, `register -F` of a stopped
+/// standby, switchover's `--force-rewind=PATH`, `--repmgrd-no-pause`, `-S`).
 @Suite("failure cases: clone, follow and rejoin on real PostgreSQL", .serialized)
 struct OperationFailureCaseTests {
     static let pgCtl = "service_start_command=''\nservice_stop_command=''\nservice_restart_command=''\nservice_reload_command=''"
@@ -110,8 +113,9 @@ struct OperationFailureCaseTests {
         #expect(dry.stderr.contains("--tablespace-mapping=\(ts1)=\(ts2)"))
         #expect(FileManager.default.fileExists(atPath: data2 + "/OLD_MARKER"))
 
-        let forced = try ws.run("keel", cloneArgs + ["--force"], timeout: 180)
+        let forced = try ws.run("keel", cloneArgs + ["--force", "--verify-backup"], timeout: 180)
         #expect(forced.succeeded, "\(forced)")
+        #expect(forced.stderr.contains("backup verified with pg_verifybackup"))
         #expect(!FileManager.default.fileExists(atPath: "\(ts2)/\(versionDirectory)/junk"))
         #expect(!FileManager.default.fileExists(atPath: data2 + "/OLD_MARKER"))
         let node2 = try f.startClone(name: "node2", port: port)
@@ -147,6 +151,15 @@ struct OperationFailureCaseTests {
         _ = try ws.run("sh", ["-c", "\(pgCtl1) -w start"]).requireSuccess()
         try waitFor("node2 streaming from node1") { try node1.psql("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "1" }
         _ = try node1.psql("CREATE TABLE c17 AS SELECT generate_series(1, 1000) AS id")
+
+        // A clone copies those files too with --copy-external-config-files (read over the connection).
+        let data3 = ws.dataDirectoryPath(name: "node3")
+        try f.writeConfig(id: 3, name: "node3", port: try ws.freePort(), dataDirectory: data3, extra: Self.pgCtl)
+        let copy = try f.keel("-f", f.config("node3"), "standby", "clone", "-h", "127.0.0.1", "-p", "\(node1.port)", "-c",
+                              "--copy-external-config-files=pgdata")
+        #expect(copy.succeeded, "\(copy)")
+        #expect(copy.stderr.contains("copied config_file \"\(conf1)/postgresql.conf\" to \"\(data3)/postgresql.conf\""), "\(copy)")
+        #expect(((try? String(contentsOfFile: data3 + "/postgresql.conf", encoding: .utf8)) ?? "").contains("wal_keep_size = 0"))
 
         try node1.kill()
         try f.keel("-f", f.config("node2"), "standby", "promote").requireSuccess()
