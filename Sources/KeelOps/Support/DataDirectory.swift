@@ -29,12 +29,18 @@ public struct DataDirectory: Sendable {
     /// The postmaster's pid from `postmaster.pid` when that process is alive (checked with `kill(pid, 0)`)
     /// and is this directory's postmaster: a server killed with SIGKILL leaves its `postmaster.pid` behind,
     /// and its pid may since belong to another process. Where `/proc` tells, the process must work in this
-    /// directory (a postmaster's working directory is its data directory) or at least be a postgres process.
+    /// directory (a postmaster's working directory is its data directory) or at least be a postgres process,
+    /// and not a zombie.
     public var runningPostmasterPID: Int32? {
         guard let text = try? String(contentsOfFile: path + "/postmaster.pid", encoding: .utf8),
               let first = text.split(separator: "\n").first, let pid = Int32(first.trimmingCharacters(in: .whitespaces)) else { return nil }
         guard kill(pid, 0) == 0 || errno == EPERM else { return nil }
         let fm = FileManager.default
+        // A killed postmaster its parent has not reaped yet is a zombie: not running.
+        if let stat = fm.contents(atPath: "/proc/\(pid)/stat"), let text = String(data: stat, encoding: .utf8),
+           let close = text.lastIndex(of: ")"), text[text.index(after: close)...].trimmingCharacters(in: .whitespaces).first.map({ "ZX".contains($0) }) == true {
+            return nil
+        }
         if let cwd = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") {
             return cwd == path || cwd == (path as NSString).resolvingSymlinksInPath ? pid : nil
         }
