@@ -150,7 +150,7 @@ struct OperationFailureCaseTests {
         _ = try ws.run("sh", ["-c", "cat \(ws.path)/conf1-extra >> \(conf1)/postgresql.conf"]).requireSuccess()
         _ = try ws.run("sh", ["-c", "\(pgCtl1) -w start"]).requireSuccess()
         try waitFor("node2 streaming from node1") { try node1.psql("SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'") == "1" }
-        _ = try node1.psql("CREATE TABLE c17 AS SELECT generate_series(1, 1000) AS id")
+        _ = try node1.psql("CREATE TABLE rewound_rows AS SELECT generate_series(1, 1000) AS id")
 
         // A clone copies those files too with --copy-external-config-files (read over the connection).
         let data3 = ws.dataDirectoryPath(name: "node3")
@@ -163,7 +163,7 @@ struct OperationFailureCaseTests {
 
         try node1.kill()
         try f.keel("-f", f.config("node2"), "standby", "promote").requireSuccess()
-        _ = try node2.psql("INSERT INTO c17 SELECT generate_series(1001, 2000); CHECKPOINT")
+        _ = try node2.psql("INSERT INTO rewound_rows SELECT generate_series(1001, 2000); CHECKPOINT")
         let archive = ws.path + "/config-archive"
         let rejoin = ["-f", f.config("node1"), "node", "rejoin", "-d", node2.conninfo(), "--force-rewind", "--config-archive-dir=\(archive)"]
         let control = { (try? Data(contentsOf: URL(fileURLWithPath: node1.dataDirectory + "/global/pg_control"))) ?? Data() }
@@ -177,7 +177,7 @@ struct OperationFailureCaseTests {
         let done = try ws.run("keel", rejoin, timeout: 300)
         #expect(done.succeeded, "\(done)")
         try waitFor("node1 streaming from node2") { try node2.psql("SELECT count(*) FROM pg_stat_replication WHERE application_name = 'node1' AND state = 'streaming'") == "1" }
-        try waitFor("node1 has node2's rows") { (try? node1.psql("SELECT count(*) FROM c17")) == "2000" }
+        try waitFor("node1 has node2's rows") { (try? node1.psql("SELECT count(*) FROM rewound_rows")) == "2000" }
     }
 
     @Test("standby follow away from an old upstream that is down: success with a warning and a hint naming the slot left there; the crashed old primary rejoins keeping its postgresql.conf")
