@@ -55,7 +55,7 @@ extension StandbyClone {
         case .createSlot:
             return PlanStep(kind.rawValue, detail: "would create replication slot \"\(slotName)\" on the upstream node",
                             undo: { _ = try? facts.upstreamConnection.query("SELECT pg_catalog.pg_drop_replication_slot($1)", [slotName]) }) {
-                try context.query { try facts.upstreamConnection.query("SELECT pg_catalog.pg_create_physical_replication_slot($1)", [slotName]) }
+                _ = try context.query { try facts.upstreamConnection.query("SELECT pg_catalog.pg_create_physical_replication_slot($1)", [slotName]) }
                 context.logger.info("replication slot \"\(slotName)\" created on upstream node \"\(facts.upstream.nodeName)\"")
             }
         case .clearDirectories:
@@ -82,7 +82,7 @@ extension StandbyClone {
                 try writeStandbyConfiguration(conninfo)
             }
         case .record:
-            return PlanStep(kind.rawValue, detail: "would record the event standby_clone") { try await record(facts) }
+            return PlanStep(kind.rawValue, detail: "would record the event standby_clone") { await record(facts) }
         }
     }
 
@@ -162,12 +162,19 @@ extension StandbyClone {
         try DataDirectory(config.dataDirectory).writeStandbyConfiguration(settings)
     }
 
-    /// The event `standby_clone` on the primary and the operator's next steps.
-    private func record(_ facts: Facts) async throws {
+    /// The event `standby_clone` on the primary and the operator's next steps; never fails.
+    private func record(_ facts: Facts) async {
         let config = context.config
         let how = options.replicationConfOnly ? "replication configuration written" : "standby clone (using pg_basebackup) complete"
         context.logger.notice("\(how)")
-        let (primary, _) = try context.connectPrimary(via: facts.source)
+        // The copy is complete: a primary that cannot be reached now costs the event, not the clone (nor its slot).
+        let primary: Connection?
+        do {
+            primary = try context.connectPrimary(via: facts.source).0
+        } catch {
+            context.logger.warning("unable to connect to the primary to record the event standby_clone: \((error as? KeelError)?.message ?? "\(error)")")
+            primary = nil
+        }
         let host = context.remote.host ?? Conninfo.value("host", in: facts.sourceConninfo) ?? ""
         let port = context.remote.port ?? Conninfo.value("port", in: facts.sourceConninfo) ?? "5432"
         let method = options.replicationConfOnly ? "replication configuration only" : "pg_basebackup"
