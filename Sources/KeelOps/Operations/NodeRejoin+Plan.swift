@@ -137,6 +137,9 @@ extension NodeRejoin {
         for signal in ["standby.signal", "recovery.signal"] {
             try? FileManager.default.removeItem(atPath: context.config.dataDirectory + "/" + signal)
         }
+        if let pid = DataDirectory(context.config.dataDirectory).removeStaleLockFile() {
+            context.logger.info("removed the stale postmaster.pid of the crashed server (PID \(pid) is not a running postmaster)")
+        }
         context.logger.notice("completing crash recovery of \(context.config.nodeLabel) before pg_rewind")
         let result = try await ProcessRunner.shell(command.map(Placeholders.shellQuote).joined(separator: " ") + " < /dev/null",
                                                    environment: ["LC_ALL": "C"], timeout: 3600)

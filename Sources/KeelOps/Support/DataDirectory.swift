@@ -50,6 +50,18 @@ public struct DataDirectory: Sendable {
         return pid
     }
 
+    /// Removes a `postmaster.pid` whose process is not this directory's running postmaster (see
+    /// `runningPostmasterPID`): PostgreSQL itself refuses to start while the pid of a killed postmaster
+    /// still names a process, e.g. a zombie nobody has reaped. Returns the pid it named, `nil` when
+    /// nothing was removed.
+    public func removeStaleLockFile() -> Int32? {
+        let lockFile = path + "/postmaster.pid"
+        guard runningPostmasterPID == nil, let text = try? String(contentsOfFile: lockFile, encoding: .utf8),
+              let pid = text.split(separator: "\n").first.flatMap({ Int32($0.trimmingCharacters(in: .whitespaces)) }),
+              (try? FileManager.default.removeItem(atPath: lockFile)) != nil else { return nil }
+        return pid
+    }
+
     /// Removes everything inside the directory (the directory itself stays, mode 0700).
     public func removeContents() throws {
         for entry in try FileManager.default.contentsOfDirectory(atPath: path) {
