@@ -24,6 +24,17 @@ struct DataDirectoryTests {
         }
     }
 
+    @Test("the socket lock file the stale postmaster.pid names goes too when it holds the same pid")
+    func socketLock() throws {
+        let path = try directory(withPID: 0)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let pid = Int32(Int32.max - 2)
+        try "\(pid)\n\(path)\n1700000000\n5499\n\(path)\n127.0.0.1\n".write(toFile: path + "/postmaster.pid", atomically: true, encoding: .utf8)
+        try "\(pid)\n\(path)\n".write(toFile: path + "/.s.PGSQL.5499.lock", atomically: true, encoding: .utf8)
+        #expect(DataDirectory(path).removeStaleLockFile() == pid)
+        #expect(!FileManager.default.fileExists(atPath: path + "/.s.PGSQL.5499.lock"))
+    }
+
     @Test("a live process working in the directory counts as its postmaster; its lock file stays")
     func live() throws {
         let path = try directory(withPID: 0)

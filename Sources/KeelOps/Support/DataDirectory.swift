@@ -52,13 +52,21 @@ public struct DataDirectory: Sendable {
 
     /// Removes a `postmaster.pid` whose process is not this directory's running postmaster (see
     /// `runningPostmasterPID`): PostgreSQL itself refuses to start while the pid of a killed postmaster
-    /// still names a process, e.g. a zombie nobody has reaped. Returns the pid it named, `nil` when
-    /// nothing was removed.
+    /// still names a process, e.g. a zombie nobody has reaped. The socket's lock file it names (lines 4
+    /// and 5: port and socket directory) goes too when it holds the same pid. Returns the pid it named,
+    /// `nil` when nothing was removed.
     public func removeStaleLockFile() -> Int32? {
         let lockFile = path + "/postmaster.pid"
-        guard runningPostmasterPID == nil, let text = try? String(contentsOfFile: lockFile, encoding: .utf8),
-              let pid = text.split(separator: "\n").first.flatMap({ Int32($0.trimmingCharacters(in: .whitespaces)) }),
-              (try? FileManager.default.removeItem(atPath: lockFile)) != nil else { return nil }
+        guard runningPostmasterPID == nil, let text = try? String(contentsOfFile: lockFile, encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let pid = lines.first.flatMap({ Int32($0) }), (try? FileManager.default.removeItem(atPath: lockFile)) != nil else { return nil }
+        if lines.count > 4, !lines[3].isEmpty, !lines[4].isEmpty {
+            let socketLock = lines[4] + "/.s.PGSQL.\(lines[3]).lock"
+            if let holder = try? String(contentsOfFile: socketLock, encoding: .utf8),
+               holder.split(separator: "\n").first.flatMap({ Int32($0.trimmingCharacters(in: .whitespaces)) }) == pid {
+                try? FileManager.default.removeItem(atPath: socketLock)
+            }
+        }
         return pid
     }
 
