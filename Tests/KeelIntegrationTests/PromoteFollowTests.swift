@@ -87,13 +87,13 @@ struct PromoteFollowTests {
         #expect(try !c.node3.psql("SHOW primary_conninfo").contains("dbname"))
 
         // Without --upstream-node-id: the running primary (node1), found by probing; the slot moves back.
-        // This time with standby_follow_restart (pg_ctl restart; the guide's service_restart_command is cleared).
+        // This time with standby_follow_restart (pg_ctl stop and start; the guide's service commands are cleared).
         try waitFor("node3's metadata to show its new upstream") {
             try c.node3.psql("SELECT upstream_node_id FROM repmgr.nodes WHERE node_id = 3") == "2"
         }
         let postmasterBefore = c.node3.postmasterPID
         try f.writeConfig(id: 3, name: "node3", port: c.node3.port, dataDirectory: c.node3.dataDirectory,
-                          extra: "standby_follow_restart=on\nservice_restart_command=''")
+                          extra: "standby_follow_restart=on\nservice_restart_command=''\nservice_start_command=''\nservice_stop_command=''")
         let back = try f.keel("-f", f.config("node3"), "standby", "follow")
         #expect(back.succeeded, "\(back)")
         #expect(back.stderr.contains("restarting the server"))

@@ -75,15 +75,43 @@ public struct StandbyFollow {
         self.options = options
     }
 
-    /// Runs the checks and the follow. Returns what was done. Throws `KeelError`: 6 when this node, the
-    /// target or (without `--upstream-node-id`) any primary is unreachable; 1 when this node is not a
-    /// registered standby or the target is unknown, this node, or a witness; 23 (ERR_FOLLOW_FAIL) for a
-    /// different system identifier, a diverged timeline, a failed slot creation or a standby that did not
-    /// connect within `standby_follow_timeout`; 4 when a configured restart fails; 7 when a statement fails.
+    /// What the checks found; the plan is built from it.
+    struct Facts {
+        var local: Connection
+        var info: ServerInfo
+        var nodes: [NodeRecord]
+        var formerUpstreamID: Int?
+        var targetRecord: NodeRecord
+        var target: Connection
+        var targetInRecovery: Bool
+        var targetTimeline: Int
+        var slotExists: Bool
+        var restart: Bool
+    }
+
+    /// Runs the checks, then prints (`--dry-run`) or executes the plan. Returns what was done. Throws
+    /// `KeelError`: 6 when this node, the target or (without `--upstream-node-id`) any primary is
+    /// unreachable; 1 when this node is not a registered standby or the target is unknown, this node, or a
+    /// witness; 23 (ERR_FOLLOW_FAIL) for a different system identifier, a diverged timeline, a failed slot
+    /// creation or a standby that did not connect within `standby_follow_timeout` (also when the server is
+    /// not running after a restart); 4 when a configured restart fails; 7 when a statement fails.
     public func run() async throws -> FollowResult {
+        let facts = try await check()
+        let progress = FollowProgress()
+        let plan = try makePlan(facts, progress: progress)
+        if context.dryRun {
+            plan.describe(to: context.logger)
+        } else {
+            try await plan.execute(logger: context.logger)
+        }
+        return FollowResult(upstreamNodeID: facts.targetRecord.nodeID, upstreamNodeName: facts.targetRecord.nodeName,
+                            formerUpstreamNodeID: facts.formerUpstreamID, upstreamTimeline: facts.targetTimeline,
+                            elapsedSeconds: progress.elapsed, dryRun: context.dryRun)
+    }
+
+    /// Every check, in order; nothing is changed.
+    func check() async throws -> Facts {
         let config = context.config
-        let log = context.logger
-        let clock = ContinuousClock()
         let local = try context.connectLocal()
         let info = try context.query { try ServerInfo.read(local) }
         guard info.isInRecovery else {
@@ -99,10 +127,25 @@ public struct StandbyFollow {
         }
         let nodes = try context.query { try localStore.nodes() }
         let (targetRecord, target) = try await findTarget(nodes: nodes)
-        let targetLabel = targetRecord.nodeLabel
-        log.info("follow target is \(targetLabel)")
+        context.logger.info("follow target is \(targetRecord.nodeLabel)")
+        let targetTimeline = try checkTimeline(info: info, targetRecord: targetRecord)
+        let targetInRecovery = try context.query { try target.queryRow("SELECT pg_catalog.pg_is_in_recovery() AS r")?.bool("r") } ?? false
+        var slotExists = false
+        if config.useReplicationSlots {
+            slotExists = try context.query {
+                try target.queryRow("SELECT 1 AS x FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
+                                    [NodeRecord.slotName(for: config.nodeID)]) != nil
+            }
+        }
+        let restart = config.bool("standby_follow_restart") || info.versionNumber < 130000
+        return Facts(local: local, info: info, nodes: nodes, formerUpstreamID: localRecord.upstreamNodeID, targetRecord: targetRecord,
+                     target: target, targetInRecovery: targetInRecovery, targetTimeline: targetTimeline, slotExists: slotExists, restart: restart)
+    }
 
-        // Replication connections: the target's identity, timeline and history; this standby's position.
+    /// The target's identity, timeline and history over a replication connection against this standby's
+    /// position: returns the target's timeline; throws 23 for another cluster or a diverged timeline.
+    private func checkTimeline(info: ServerInfo, targetRecord: NodeRecord) throws -> Int {
+        let targetLabel = targetRecord.nodeLabel
         let targetReplication = try context.connect(
             ReplicationProbe.replicationConninfo(targetRecord.conninfo, replicationUser: context.replicationUser),
             what: "follow target \(targetLabel) (replication connection)")
@@ -121,99 +164,8 @@ public struct StandbyFollow {
                             detail: verdict.explanation,
                             hint: "rewind this node onto the follow target's timeline with \"keel node rejoin --force-rewind\" (or clone it again)")
         }
-        log.info("timeline check passed: this node is at \(localLSN) on timeline \(localTimeline), follow target at \(targetIdentity.lsn) on timeline \(targetIdentity.timeline)")
-
-        let targetInRecovery = try context.query { try target.queryRow("SELECT pg_catalog.pg_is_in_recovery() AS r")?.bool("r") } ?? false
-        let slotName = NodeRecord.slotName(for: config.nodeID)
-        var slotExists = false
-        if config.useReplicationSlots {
-            slotExists = try context.query {
-                try target.queryRow("SELECT 1 AS x FROM pg_catalog.pg_replication_slots WHERE slot_name = $1", [slotName]) != nil
-            }
-        }
-        let primaryConninfo = StandbyClone.primaryConninfo(upstream: targetRecord.conninfo, config: config, replicationUser: context.replicationUser)
-        let restart = config.bool("standby_follow_restart") || info.versionNumber < 130000
-        let formerUpstreamID = localRecord.upstreamNodeID
-        if context.dryRun {
-            log.info("prerequisites for following \(targetLabel) are met")
-            if config.useReplicationSlots, !slotExists { log.info("would create replication slot \"\(slotName)\" on \(targetLabel)") }
-            let slotSetting = config.useReplicationSlots ? " and primary_slot_name = '\(slotName)'" : ""
-            log.info("would set primary_conninfo = '\(Conninfo.masked(primaryConninfo))'\(slotSetting)")
-            log.info(restart ? "would restart the server" : "would reload the server configuration")
-            if config.useReplicationSlots, let former = formerUpstreamID, former != targetRecord.nodeID {
-                log.info("would drop replication slot \"\(slotName)\" on the former upstream node (ID: \(former)) when it is reachable")
-            }
-            log.info("would record \(config.nodeLabel) as a standby of \(targetLabel)")
-            return FollowResult(upstreamNodeID: targetRecord.nodeID, upstreamNodeName: targetRecord.nodeName,
-                                formerUpstreamNodeID: formerUpstreamID, upstreamTimeline: targetIdentity.timeline, elapsedSeconds: 0, dryRun: true)
-        }
-
-        if config.useReplicationSlots, !slotExists {
-            do {
-                try target.query("SELECT pg_catalog.pg_create_physical_replication_slot($1)", [slotName])
-            } catch {
-                throw KeelError(.followFailed, "unable to create replication slot \"\(slotName)\" on follow target \(targetLabel)",
-                                detail: error.description, hint: "check max_replication_slots on the follow target")
-            }
-            log.info("replication slot \"\(slotName)\" created on \(targetLabel)")
-        }
-        let started = clock.now
-        try context.query {
-            try alterSystem(local, "primary_conninfo", primaryConninfo)
-            if config.useReplicationSlots {
-                try alterSystem(local, "primary_slot_name", slotName)
-            } else {
-                try local.query("ALTER SYSTEM RESET primary_slot_name")
-            }
-        }
-        var connection: Connection? = local
-        if restart {
-            log.notice("restarting the server to apply the new upstream (standby_follow_restart)")
-            connection = nil
-            try await LocalService(context: context).run("restart", failure: .noRestart)
-        } else {
-            try context.query { _ = try local.query("SELECT pg_catalog.pg_reload_conf()") }
-            log.info("configuration reloaded: primary_conninfo now points to \(targetLabel)")
-        }
-
-        let timeout = config.int("standby_follow_timeout")
-        log.notice("waiting up to \(timeout) seconds (parameter \"standby_follow_timeout\") for this node to stream from \(targetLabel)")
-        let host = Conninfo.value("host", in: targetRecord.conninfo) ?? Conninfo.value("hostaddr", in: targetRecord.conninfo)
-        let port = Conninfo.value("port", in: targetRecord.conninfo) ?? "5432"
-        let deadline = started.advanced(by: .seconds(timeout))
-        var attached = false
-        while true {
-            if connection == nil || connection?.isOK == false { connection = try? Connection(conninfo: config.conninfo) }
-            if let row = try? connection?.queryRow("SELECT status, sender_host, sender_port::text AS sender_port FROM pg_catalog.pg_stat_wal_receiver"),
-               row.string("status") == "streaming", host == nil || row.string("sender_host") == host, row.string("sender_port") == port {
-                attached = true
-                break
-            }
-            if clock.now >= deadline { break }
-            try await Task.sleep(for: .seconds(1))
-        }
-        let elapsed = StandbyPromote.seconds(clock.now - started)
-        let primary = try primaryConnection(target: target, targetInRecovery: targetInRecovery, targetLabel: targetLabel)
-        guard attached else {
-            let details = "this node did not start streaming from upstream \(targetLabel) within \(timeout) seconds (standby_follow_timeout)"
-            await EventWriter(context: context).record(.standbyFollow, successful: false, details: details, on: primary, primary: targetRecord)
-            throw KeelError(.followFailed, "STANDBY FOLLOW failed", detail: details,
-                            hint: "primary_conninfo was changed; check the PostgreSQL log of this node")
-        }
-        log.info("this node is streaming from \(targetLabel)")
-
-        if config.useReplicationSlots, let formerID = formerUpstreamID, formerID != targetRecord.nodeID {
-            await dropFormerSlot(slotName, formerID: formerID, nodes: nodes)
-        }
-        if let primary {
-            let found = try context.query { try MetadataStore(connection: primary).markFollowing(nodeID: config.nodeID, upstreamNodeID: targetRecord.nodeID) }
-            if !found { log.warning("node \(config.nodeID) has no record on the primary; its upstream was not recorded") }
-        }
-        let details = "standby attached to upstream \(targetRecord.nodeLabel)"
-        await EventWriter(context: context).record(.standbyFollow, details: details, on: primary, primary: targetRecord)
-        log.notice("STANDBY FOLLOW successful", metadata: ["detail": "\(details)"])
-        return FollowResult(upstreamNodeID: targetRecord.nodeID, upstreamNodeName: targetRecord.nodeName,
-                            formerUpstreamNodeID: formerUpstreamID, upstreamTimeline: targetIdentity.timeline, elapsedSeconds: elapsed)
+        context.logger.info("timeline check passed: this node is at \(localLSN) on timeline \(localTimeline), follow target at \(targetIdentity.lsn) on timeline \(targetIdentity.timeline)")
+        return targetIdentity.timeline
     }
 
     /// The follow target's record and a connection to it: `--upstream-node-id`, else the running primary.
@@ -277,7 +229,7 @@ public struct StandbyFollow {
 
     /// A connection to the primary for the metadata update: the target itself when it is a primary, else the
     /// primary registered in the target's metadata; `nil` (with a warning) when that cannot be reached.
-    private func primaryConnection(target: Connection, targetInRecovery: Bool, targetLabel: String) throws -> Connection? {
+    func primaryConnection(target: Connection, targetInRecovery: Bool, targetLabel: String) throws -> Connection? {
         guard targetInRecovery else { return target }
         do {
             return try context.connectPrimary(via: target).0
@@ -289,12 +241,13 @@ public struct StandbyFollow {
 
     /// Drops `slotName` on the former upstream when it is reachable, waiting up to 5 seconds for its
     /// walsender to release the slot. Problems are warnings: the follow itself succeeded.
-    private func dropFormerSlot(_ slotName: String, formerID: Int, nodes: [NodeRecord]) async {
+    func dropFormerSlot(_ slotName: String, formerID: Int, nodes: [NodeRecord]) async {
         let log = context.logger
         guard let former = nodes.first(where: { $0.nodeID == formerID }) else { return }
         let label = "former upstream node \"\(former.nodeName)\" (ID: \(formerID))"
         guard let conn = try? Connection(conninfo: former.conninfo) else {
-            log.warning("unable to connect to \(label); replication slot \"\(slotName)\" was not dropped there")
+            log.warning("unable to connect to \(label): replication slot \"\(slotName)\" was not dropped there",
+                        metadata: ["hint": "when that node is running again, drop the slot there with: SELECT pg_catalog.pg_drop_replication_slot('\(slotName)'); until then it holds back WAL (\"keel node check --slots\" on that node shows it)"])
             return
         }
         let clock = ContinuousClock()
@@ -322,7 +275,7 @@ public struct StandbyFollow {
 
     /// `ALTER SYSTEM SET name = 'value'` with the value quoted by the server (`quote_literal`): ALTER SYSTEM
     /// takes no bind parameters and cannot run inside a transaction or function.
-    private func alterSystem(_ connection: Connection, _ name: String, _ value: String) throws(PostgresError) {
+    func alterSystem(_ connection: Connection, _ name: String, _ value: String) throws(PostgresError) {
         let literal = try connection.queryRow("SELECT pg_catalog.quote_literal($1) AS q", [value])?.string("q") ?? "''"
         try connection.query("ALTER SYSTEM SET \(name) = \(literal)")
     }

@@ -2,66 +2,129 @@ import Foundation
 import KeelCore
 import KeelPostgres
 
-/// `keel standby register [--upstream-node-id N] [--force] [--wait-start S] [--dry-run]`: writes this
-/// standby's `repmgr.nodes` row on the primary. Event `standby_register` (`%p %c %a` = the primary).
+/// `keel standby register [--upstream-node-id N] [--force] [--wait-start S] [--wait-sync[=S]] [--dry-run]`:
+/// writes this standby's `repmgr.nodes` row on the primary. Event `standby_register` (`%p %c %a` = the
+/// primary). With `-F/--force` a standby that is not running is registered from its configuration (the
+/// primary then comes from `-h/-p/-d`; the server checks are skipped). `--wait-sync` waits until the record
+/// has replicated to this standby (event `standby_register_sync`; exit 20 on timeout).
 /// Source: repmgr 5.3 `do_standby_register`.
 public struct StandbyRegister {
+    /// The command's own options.
     public struct Options: Sendable {
+        /// `--upstream-node-id` (default: the primary).
         public var upstreamNodeID: Int?
         /// Seconds to wait for the local server to accept connections (repmgr's `--wait-start`, default 30; 0 = no wait).
         public var waitStart: Int
-        public init(upstreamNodeID: Int? = nil, waitStart: Int = 30) {
+        /// `--wait-sync[=S]`: wait for the record to replicate here; `0` = no limit; `nil` = do not wait.
+        public var waitSync: Int?
+
+        /// Makes the options.
+        public init(upstreamNodeID: Int? = nil, waitStart: Int = 30, waitSync: Int? = nil) {
             self.upstreamNodeID = upstreamNodeID
             self.waitStart = waitStart
+            self.waitSync = waitSync
         }
     }
 
+    /// The node's configuration, logger and options (`dryRun`, `force`, `-h/-p/-U/-d` in `remote`).
     public let context: OpsContext
+    /// The command's options.
     public let options: Options
 
+    /// Makes the operation for the standby configured in `context`.
     public init(context: OpsContext, options: Options) {
         self.context = context
         self.options = options
     }
 
-    /// Throws `KeelError`: 6 when this node (after `--wait-start`) or the primary is unreachable; 1 when this
-    /// node is not in recovery, the node id or name is already registered (without `--force`), or the
-    /// upstream is unknown.
+    /// Throws `KeelError`: 6 when this node (after `--wait-start`, without `--force`) or the primary is
+    /// unreachable; 1 when this node is not in recovery, the node id or name is already registered (without
+    /// `--force`), or the upstream is unknown; 20 when `--wait-sync` times out.
     public func run() async throws {
         let config = context.config
         let log = context.logger
-        let local = try await connectLocalWaiting()
-        let info = try context.query { try ServerInfo.read(local) }
-        guard info.isInRecovery else {
-            throw KeelError(.badConfig, "this node is not a standby: the server at \"\(Conninfo.masked(config.conninfo))\" is not in recovery",
-                            hint: "use \"keel primary register\" for a primary")
+        let local = try await localOrNotRunning()
+        let primary = try connectPrimary(local: local)
+        let store = MetadataStore(connection: primary)
+        guard let primaryRecord = try context.query({ try store.primary() }) else {
+            throw KeelError(.badConfig, "no active primary is registered", hint: "register the primary with \"keel primary register\"")
         }
+        let upstream = try checkRecords(store: store, primaryID: primaryRecord.nodeID)
+        if let local { try await checkAttached(local: local, to: upstream, others: try context.query { try store.nodes() }) }
+        if context.dryRun {
+            log.info("prerequisites for registering the standby are met")
+            log.info("would register \(config.nodeLabel) as a standby of \"\(upstream.nodeName)\" (ID: \(upstream.nodeID))")
+            if let wait = options.waitSync { log.info("would wait \(wait == 0 ? "" : "up to \(wait) seconds ")for the record to replicate to this standby") }
+            return
+        }
+        let record = NodeRecord(nodeID: config.nodeID, upstreamNodeID: upstream.nodeID, active: true, nodeName: config.nodeName, type: .standby,
+                                location: config.location, priority: config.priority, conninfo: config.conninfo,
+                                replicationUser: context.replicationUser,
+                                slotName: config.useReplicationSlots ? NodeRecord.slotName(for: config.nodeID) : nil,
+                                configFile: context.configFile)
+        try context.query { try store.upsert(record) }
+        await EventWriter(context: context).record(.standbyRegister,
+                                                   details: "standby registration succeeded; upstream node ID is \(upstream.nodeID)",
+                                                   on: primary, primary: primaryRecord)
+        log.notice("standby \(config.nodeLabel) successfully registered")
+        if let wait = options.waitSync { try await waitForSync(record, local: local, primary: primary, primaryRecord: primaryRecord, timeout: wait) }
+    }
+
+    /// The local connection, or `nil` for a standby that is not running when `--force` is given.
+    private func localOrNotRunning() async throws -> Connection? {
+        let config = context.config
+        do {
+            // -F with no server in the data directory: nothing to wait for.
+            let stopped = context.force && DataDirectory(config.dataDirectory).runningPostmasterPID == nil
+            let local = try await connectLocalWaiting(seconds: stopped ? 0 : options.waitStart)
+            let info = try context.query { try ServerInfo.read(local) }
+            guard info.isInRecovery else {
+                throw KeelError(.badConfig, "this node is not a standby: the server at \"\(Conninfo.masked(config.conninfo))\" is not in recovery",
+                                hint: "use \"keel primary register\" for a primary")
+            }
+            return local
+        } catch let error as KeelError where error.status == .dbConnection && context.force {
+            guard !context.remote.isEmpty else {
+                throw KeelError(.badConfig, "\(config.nodeLabel) is not running and no primary was given",
+                                detail: error.message, hint: "to register a standby that is not running, give the primary with -h/-p/-d and -F/--force")
+            }
+            context.logger.warning("\(config.nodeLabel) is not running: registering it from its configuration (-F/--force)")
+            return nil
+        }
+    }
+
+    /// The primary: `-h/-p/-d` when given, else found from this node; it must run as a primary of this
+    /// standby's cluster (checked when this node runs).
+    private func connectPrimary(local: Connection?) throws -> Connection {
         let primary: Connection
         if !context.remote.isEmpty {
-            let conninfo = try context.remote.conninfo(defaultsFrom: config.conninfo)
-            primary = try context.connect(conninfo, what: "primary node")
-        } else {
+            primary = try context.connect(try context.remote.conninfo(defaultsFrom: context.config.conninfo), what: "primary node")
+        } else if let local {
             primary = try context.connectPrimary(via: local).0
+        } else {
+            throw KeelError(.badConfig, "no primary given", hint: "use -h/-p/-d")
         }
         let primaryInfo = try context.query { try ServerInfo.read(primary) }
         guard !primaryInfo.isInRecovery else {
             throw KeelError(.badConfig, "the node at \"\(primary.target)\" is not a primary (it is in recovery)")
         }
-        guard primaryInfo.systemIdentifier == info.systemIdentifier else {
+        if let local, let info = try? ServerInfo.read(local), primaryInfo.systemIdentifier != info.systemIdentifier {
             throw KeelError(.badConfig, "this standby's system identifier differs from the primary's",
                             detail: "standby: \(info.systemIdentifier), primary: \(primaryInfo.systemIdentifier)",
                             hint: "the standby must be cloned from this cluster")
         }
-        let store = MetadataStore(connection: primary)
-        guard let primaryRecord = try context.query({ try store.primary() }) else {
-            throw KeelError(.badConfig, "no active primary is registered", hint: "register the primary with \"keel primary register\"")
-        }
-        let upstreamID = options.upstreamNodeID ?? primaryRecord.nodeID
+        return primary
+    }
+
+    /// The upstream's record (`--upstream-node-id`, else the primary), and no clash with other records.
+    private func checkRecords(store: MetadataStore, primaryID: Int) throws -> NodeRecord {
+        let config = context.config
+        let upstreamID = options.upstreamNodeID ?? primaryID
         guard upstreamID != config.nodeID else {
             throw KeelError(.badConfig, "provided node ID for --upstream-node-id (\(upstreamID)) is the same as the configured local node ID")
         }
         guard let upstream = try context.query({ try store.node(id: upstreamID) }) else {
-            throw KeelError(.badConfig, "upstream node \(upstreamID) is not registered")
+            throw KeelError(.badConfig, "upstream node \(upstreamID) is not registered", hint: "register the upstream node first")
         }
         guard upstream.type != .witness else { throw KeelError(.badConfig, "upstream node \(upstreamID) is a witness") }
         if let existing = try context.query({ try store.node(id: config.nodeID) }) {
@@ -76,22 +139,26 @@ public struct StandbyRegister {
         if let other = try context.query({ try store.node(named: config.nodeName) }), other.nodeID != config.nodeID {
             throw KeelError(.badConfig, "node name \"\(config.nodeName)\" is already used by node ID \(other.nodeID)")
         }
-        try await checkAttached(local: local, to: upstream, others: try context.query { try store.nodes() })
-        if context.dryRun {
-            log.info("prerequisites for registering the standby are met")
-            log.info("would register \(config.nodeLabel) as a standby of \"\(upstream.nodeName)\" (ID: \(upstreamID))")
-            return
+        return upstream
+    }
+
+    /// `--wait-sync`: polls this standby every second until its copy of `repmgr.nodes` holds `record`
+    /// (`timeout` 0 = no limit); records `standby_register_sync`; throws 20 on timeout or when not running.
+    private func waitForSync(_ record: NodeRecord, local: Connection?, primary: Connection, primaryRecord: NodeRecord, timeout: Int) async throws {
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .seconds(timeout == 0 ? Int(Int32.max) : timeout))
+        context.logger.info("waiting \(timeout == 0 ? "" : "up to \(timeout) seconds ")for the record to replicate to this standby (--wait-sync)")
+        var synced = false
+        while local != nil {
+            if let copy = try? MetadataStore(connection: local!).node(id: record.nodeID), copy.upstreamNodeID == record.upstreamNodeID,
+               copy.conninfo == record.conninfo, copy.active { synced = true; break }
+            if clock.now >= deadline { break }
+            try await Task.sleep(for: .seconds(1))
         }
-        let record = NodeRecord(nodeID: config.nodeID, upstreamNodeID: upstreamID, active: true, nodeName: config.nodeName, type: .standby,
-                                location: config.location, priority: config.priority, conninfo: config.conninfo,
-                                replicationUser: context.replicationUser,
-                                slotName: config.useReplicationSlots ? NodeRecord.slotName(for: config.nodeID) : nil,
-                                configFile: context.configFile)
-        try context.query { try store.upsert(record) }
-        await EventWriter(context: context).record(.standbyRegister,
-                                                   details: "standby registration succeeded; upstream node ID is \(upstreamID)",
-                                                   on: primary, primary: primaryRecord)
-        log.notice("standby \(config.nodeLabel) successfully registered")
+        let details = synced ? "node record of \(context.config.nodeLabel) replicated to the standby" : "node record of \(context.config.nodeLabel) did not replicate to the standby within \(timeout) seconds"
+        await EventWriter(context: context).record(.standbyRegisterSync, successful: synced, details: details, on: primary, primary: primaryRecord)
+        guard synced else { throw KeelError(.registrationSync, "\(details) (--wait-sync)", hint: local == nil ? "the standby is not running" : nil) }
+        context.logger.notice("\(details)")
     }
 
     /// repmgr's attachment checks: this server streams from `upstream` (waiting up to 10 s for the WAL
@@ -120,8 +187,8 @@ public struct StandbyRegister {
         }
     }
 
-    private func connectLocalWaiting() async throws -> Connection {
-        let deadline = Date().addingTimeInterval(Double(options.waitStart))
+    private func connectLocalWaiting(seconds: Int) async throws -> Connection {
+        let deadline = Date().addingTimeInterval(Double(seconds))
         var told = false
         while true {
             do {

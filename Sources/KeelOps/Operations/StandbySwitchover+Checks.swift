@@ -79,6 +79,18 @@ extension StandbySwitchover {
                 if result.flatMap({ ShutdownState(parsing: $0.stdout) }) != .up { unreachable.append(sibling) }
             }
         }
+        let facts = try evaluateReadiness(info: info, local: local, primaryRecord: primaryRecord, siblings: siblings, unreachable: unreachable)
+        log.info("replication lag \(info.replayLagSeconds ?? 0) seconds, \(facts.freeWalSenders) free walsenders on this node")
+        return SwitchoverPlan(localRecord: localRecord, primary: primary, primaryRecord: primaryRecord, primaryLabel: primaryLabel,
+                              primaryRemote: primaryRemote, nodes: nodes, siblings: siblings, unreachableSiblings: unreachable)
+    }
+
+    /// `SwitchoverPrecheck`'s decisions on this standby's streaming, lag, replay and capacity for the old
+    /// primary (and the siblings with `--siblings-follow`): warnings are logged, refusals thrown (18).
+    private func evaluateReadiness(info: ServerInfo, local: Connection, primaryRecord: NodeRecord,
+                                   siblings: [NodeRecord], unreachable: [NodeRecord]) throws -> SwitchoverFacts {
+        let config = context.config
+        let log = context.logger
         let sender = info.walReceiverSender
         let streaming = info.walReceiverStatus == "streaming"
             && sender.map { Conninfo.names(primaryRecord.conninfo, host: $0.host, port: $0.port) } == true
@@ -98,9 +110,7 @@ extension StandbySwitchover {
                             detail: refusals.count > 1 ? refusals.map(\.message).joined(separator: "\n") : nil,
                             hint: refusals.compactMap(\.hint).joined(separator: "\n").nilIfEmpty)
         }
-        log.info("replication lag \(info.replayLagSeconds ?? 0) seconds, \(facts.freeWalSenders) free walsenders on this node")
-        return SwitchoverPlan(localRecord: localRecord, primary: primary, primaryRecord: primaryRecord, primaryLabel: primaryLabel,
-                              primaryRemote: primaryRemote, nodes: nodes, siblings: siblings, unreachableSiblings: unreachable)
+        return facts
     }
 }
 

@@ -11,12 +11,31 @@ public enum ArgumentNormalizer {
         "-k", "--keep-history", "-b", "--pg_bindir", "--pg-bindir", "--action", "--config-files", "--context",
         "-D", "--pgdata", "-R", "--remote-user", "-S", "--superuser", "-C", "--remote-config-file",
         "--nodes", "--base-port", "--locations", "--replication-user",
+        "--config-archive-dir", "--recovery-min-apply-delay", "--upstream-conninfo",
     ]
+
+    /// repmgr's options whose value is optional (`--force-rewind[=PATH]`): `--name=value` becomes `--name`
+    /// followed by the hidden option that carries the value (`--force-rewind-path=PATH`).
+    static let optionalValueOptions: [String: String] = [
+        "--force-rewind": "--force-rewind-path",
+        "--copy-external-config-files": "--copy-external-config-files-to",
+        "--wait-sync": "--wait-sync-timeout",
+    ]
+
+    /// Splits `--name=value` of an option whose value is optional into the flag and its hidden option.
+    static func splitOptionalValues(_ arguments: [String]) -> [String] {
+        arguments.flatMap { argument -> [String] in
+            guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "="),
+                  let hidden = optionalValueOptions[String(argument[..<equals])] else { return [argument] }
+            return [String(argument[..<equals]), hidden + String(argument[equals...])]
+        }
+    }
 
     /// Objects whose next word is an action.
     static let objects: Set<String> = ["primary", "standby", "witness", "node", "cluster", "service", "daemon", "hook", "sandbox"]
 
-    public static func normalize(_ arguments: [String]) -> [String] {
+    public static func normalize(_ given: [String]) -> [String] {
+        let arguments = splitOptionalValues(given)
         var positionals: [Int] = []
         var i = 0
         while i < arguments.count {

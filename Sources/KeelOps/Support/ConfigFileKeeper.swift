@@ -10,14 +10,16 @@ public struct ConfigFileKeeper {
     public let dataDirectory: String
     /// The files as given.
     public let files: [String]
-    /// Where the copies wait (`<tmp>/keel-rejoin-<node_id>-<pid>`).
+    /// Where the copies wait (`<archive base>/keel-rejoin-<node_id>-<pid>`).
     public let archiveDirectory: String
 
-    /// Prepares to keep `files` of `dataDirectory` for node `nodeID`.
-    public init(dataDirectory: String, files: [String], nodeID: Int) {
+    /// Prepares to keep `files` of `dataDirectory` for node `nodeID`, the copies under `archiveBase`
+    /// (`--config-archive-dir`; default: the temporary directory).
+    public init(dataDirectory: String, files: [String], nodeID: Int, archiveBase: String? = nil) {
         self.dataDirectory = dataDirectory
         self.files = files.filter { !$0.isEmpty }
-        archiveDirectory = (NSTemporaryDirectory() as NSString).appendingPathComponent("keel-rejoin-\(nodeID)-\(getpid())")
+        let base = archiveBase.flatMap { $0.isEmpty ? nil : $0 } ?? NSTemporaryDirectory()
+        archiveDirectory = (base as NSString).appendingPathComponent("keel-rejoin-\(nodeID)-\(getpid())")
     }
 
     /// The absolute path of `file`.

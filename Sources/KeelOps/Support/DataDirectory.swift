@@ -26,11 +26,48 @@ public struct DataDirectory: Sendable {
         return access(parent.isEmpty ? "." : parent, W_OK) == 0 ? nil : "its parent directory \"\(parent)\" is missing or not writable by this user"
     }
 
-    /// The postmaster's pid from `postmaster.pid` when that process is alive (checked with `kill(pid, 0)`).
+    /// The postmaster's pid from `postmaster.pid` when that process is alive (checked with `kill(pid, 0)`)
+    /// and is this directory's postmaster: a server killed with SIGKILL leaves its `postmaster.pid` behind,
+    /// and its pid may since belong to another process. Where `/proc` tells, the process must work in this
+    /// directory (a postmaster's working directory is its data directory) or at least be a postgres process,
+    /// and not a zombie.
     public var runningPostmasterPID: Int32? {
         guard let text = try? String(contentsOfFile: path + "/postmaster.pid", encoding: .utf8),
               let first = text.split(separator: "\n").first, let pid = Int32(first.trimmingCharacters(in: .whitespaces)) else { return nil }
-        return kill(pid, 0) == 0 || errno == EPERM ? pid : nil
+        guard kill(pid, 0) == 0 || errno == EPERM else { return nil }
+        let fm = FileManager.default
+        // A killed postmaster its parent has not reaped yet is a zombie: not running.
+        if let stat = fm.contents(atPath: "/proc/\(pid)/stat"), let text = String(data: stat, encoding: .utf8),
+           let close = text.lastIndex(of: ")"), text[text.index(after: close)...].trimmingCharacters(in: .whitespaces).first.map({ "ZX".contains($0) }) == true {
+            return nil
+        }
+        if let cwd = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") {
+            return cwd == path || cwd == (path as NSString).resolvingSymlinksInPath ? pid : nil
+        }
+        if let cmdline = fm.contents(atPath: "/proc/\(pid)/cmdline"), !cmdline.isEmpty {
+            return String(decoding: cmdline, as: UTF8.self).contains("postgres") ? pid : nil
+        }
+        return pid
+    }
+
+    /// Removes a `postmaster.pid` whose process is not this directory's running postmaster (see
+    /// `runningPostmasterPID`): PostgreSQL itself refuses to start while the pid of a killed postmaster
+    /// still names a process, e.g. a zombie nobody has reaped. The socket's lock file it names (lines 4
+    /// and 5: port and socket directory) goes too when it holds the same pid. Returns the pid it named,
+    /// `nil` when nothing was removed.
+    public func removeStaleLockFile() -> Int32? {
+        let lockFile = path + "/postmaster.pid"
+        guard runningPostmasterPID == nil, let text = try? String(contentsOfFile: lockFile, encoding: .utf8) else { return nil }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        guard let pid = lines.first.flatMap({ Int32($0) }), (try? FileManager.default.removeItem(atPath: lockFile)) != nil else { return nil }
+        if lines.count > 4, !lines[3].isEmpty, !lines[4].isEmpty {
+            let socketLock = lines[4] + "/.s.PGSQL.\(lines[3]).lock"
+            if let holder = try? String(contentsOfFile: socketLock, encoding: .utf8),
+               holder.split(separator: "\n").first.flatMap({ Int32($0.trimmingCharacters(in: .whitespaces)) }) == pid {
+                try? FileManager.default.removeItem(atPath: socketLock)
+            }
+        }
+        return pid
     }
 
     /// Removes everything inside the directory (the directory itself stays, mode 0700).

@@ -36,10 +36,25 @@ public struct LocalService {
         return Placeholders.shellQuote(pgCtl) + (extra.isEmpty ? "" : " " + extra) + " " + quoted
     }
 
+    /// The actions that carry out `action`: a restart without `service_restart_command` but with a
+    /// configured `service_start_command` or `service_stop_command` is a stop followed by a start, each
+    /// with its own command (as repmgr does), so that an operator's service manager is never bypassed.
+    public static func actions(for action: String, in config: KeelConfig) -> [String] {
+        guard action == "restart", config.string("service_restart_command").isEmpty,
+              !config.string("service_start_command").isEmpty || !config.string("service_stop_command").isEmpty else { return [action] }
+        return ["stop", "start"]
+    }
+
     /// Runs `action` through `/bin/sh -c` (up to `timeout` seconds), or the Lua function a `lua:` value of
     /// `service_<action>_command` names (it returns `true`, or `false, "reason"`). Throws `KeelError` with
     /// `failure` as exit status and the command's output (or the Lua reason) when it fails.
     public func run(_ action: String, timeout: Double = 120, failure: ExitStatus) async throws {
+        let steps = Self.actions(for: action, in: context.config)
+        if steps != [action] {
+            context.logger.info("\"service_restart_command\" is not set: restarting with \"stop\", then \"start\"")
+            for step in steps { try await run(step, timeout: timeout, failure: failure) }
+            return
+        }
         let point = HookPoint.service(action)
         if case .lua = Hook(point, in: context.config) {
             let outcome = await context.hooks.run(point, context: context, luaContext: HookContext.service(config: context.config, action: action),

@@ -43,9 +43,14 @@ public enum ReplicationProbe {
         public var lsn: LSN
     }
 
-    /// The replication connection string for `conninfo`: `replication=true`, `user` = `replicationUser`.
+    /// The replication connection string for `conninfo`: `replication=true`, `user` = `replicationUser` and
+    /// `dbname=replication`, as pg_basebackup and the walreceiver connect: a password file is looked up for
+    /// database `replication` on physical replication connections, so a `.pgpass` line
+    /// `host:port:replication:repl:secret` serves these connections too.
     public static func replicationConninfo(_ conninfo: String, replicationUser: String) -> String {
-        Conninfo.setting("replication", to: "true", in: Conninfo.setting("user", to: replicationUser, in: conninfo))
+        var result = Conninfo.setting("user", to: replicationUser, in: conninfo)
+        result = Conninfo.setting("dbname", to: "replication", in: result)
+        return Conninfo.setting("replication", to: "true", in: result)
     }
 
     /// Runs `IDENTIFY_SYSTEM` on a physical replication connection. Throws `PostgresError`.

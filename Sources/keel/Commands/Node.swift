@@ -27,21 +27,26 @@ struct Node: AsyncParsableCommand {
             discussion: """
                 -d names any reachable node of the cluster; the current primary is found from it. A node whose \
                 timeline diverged from the primary's is refused (exit 24) unless --force-rewind, which runs \
-                pg_rewind (needs wal_log_hints=on or data checksums). --config-files lists files of the data \
-                directory to keep across pg_rewind. Writes standby.signal and primary_conninfo, creates the \
-                replication slot, starts the server, waits up to node_rejoin_timeout seconds for it to stream, \
-                records it as a standby and the event node_rejoin. --dry-run checks and prints what would be done.
+                pg_rewind (needs wal_log_hints=on or data checksums; --force-rewind=PATH names the pg_rewind \
+                program; --config-file is passed when config_directory holds postgresql.conf). --config-files \
+                lists files to keep across pg_rewind, copied meanwhile under --config-archive-dir (default: the \
+                temporary directory). Writes standby.signal and primary_conninfo, creates the replication slot, \
+                starts the server, waits up to node_rejoin_timeout seconds for it to stream, records it as a \
+                standby and the event node_rejoin. --dry-run runs the checks and prints the plan.
                 """)
         @OptionGroup var global: GlobalOptions
-        @Flag(name: .customLong("force-rewind"), help: "Run pg_rewind when this node's timeline diverged from the primary's.") var forceRewind = false
-        @Option(name: .customLong("config-files"), help: "Comma-separated files of the data directory to keep across pg_rewind.") var configFiles: String?
+        @Flag(name: .customLong("force-rewind"), help: "Run pg_rewind when this node's timeline diverged (--force-rewind=PATH: that pg_rewind).") var forceRewind = false
+        @Option(name: .customLong("force-rewind-path"), help: .hidden) var forceRewindPath: String?
+        @Option(name: .customLong("config-files"), help: "Comma-separated files (relative to the data directory, or absolute) to keep across pg_rewind.") var configFiles: String?
+        @Option(name: .customLong("config-archive-dir"), help: "Directory for the copies of --config-files during pg_rewind (default: the temporary directory).") var configArchiveDir: String?
         @Flag(name: [.customShort("W"), .customLong("no-wait")], help: "Do not wait for the node to stream from the primary.") var noWait = false
 
         func execute() async throws {
             let files = (configFiles ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let options = NodeRejoin.Options(forceRewind: forceRewind, rewindPath: forceRewindPath.flatMap { $0.isEmpty ? nil : $0 },
+                                             configFiles: files, configArchiveDirectory: configArchiveDir, noWait: noWait)
             try await perform {
-                _ = try await NodeRejoin(context: try global.makeContext(),
-                                         options: .init(forceRewind: forceRewind, configFiles: files, noWait: noWait)).run()
+                _ = try await NodeRejoin(context: try global.makeContext(), options: options).run()
                 return 0
             }
         }
