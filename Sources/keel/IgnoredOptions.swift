@@ -19,7 +19,9 @@ enum IgnoredOptions {
     /// `arguments` without the repmgr global options the command does not declare; warns about those.
     static func remove(from arguments: [String]) -> [String] {
         guard let (leaf, words) = leaf(of: arguments), !arguments.contains("--help"), !arguments.contains("-?") else { return arguments }
-        let declared = RepmgrGlobalOptions.declared(inHelp: Keel.helpMessage(for: leaf, includeHidden: true, columns: 10_000))
+        var declared = RepmgrGlobalOptions.declared(inHelp: Keel.helpMessage(for: leaf, includeHidden: true, columns: 10_000))
+        // A flag whose value travels in a hidden option (`--wait-sync=5` → `--wait-sync --wait-sync-timeout=5`) takes one.
+        for (name, hidden) in ArgumentNormalizer.optionalValueOptions where declared[hidden] != nil { declared[name] = true }
         let (kept, ignored) = RepmgrGlobalOptions.strip(arguments, declared: declared)
         let command = "keel " + arguments.prefix(words).joined(separator: " ")
         let values = ignored.filter { RepmgrGlobalOptions.isValueOnly($0, declared: declared) }

@@ -14,7 +14,7 @@ func fail(_ message: String, hint: String? = nil) -> Never {
     exit(ExitStatus.badConfig.rawValue)
 }
 
-var arguments = ArgumentNormalizer.normalize(Array(CommandLine.arguments.dropFirst()))
+var arguments = ArgumentNormalizer.reorder(Array(CommandLine.arguments.dropFirst()))
 // repmgr's stand-alone options: `-V`/`--version-number`, and `--dump-config` (read the file, print the
 // parsed settings as `key|value`, exit 0; any other argument but the global options is ignored).
 if arguments == ["-V"] || arguments == ["--version-number"] {
@@ -52,7 +52,8 @@ if let object = arguments.first, !object.hasPrefix("-"), object != "help" {
         }
     }
 }
-arguments = IgnoredOptions.remove(from: arguments)
+// repmgr's options a command does not use go before the optional values are split (`--wait-sync=5`).
+arguments = ArgumentNormalizer.splitOptionalValues(IgnoredOptions.remove(from: arguments))
 do {
     var command = try await Keel.asyncParseAsRoot(arguments)
     if let leaf = command as? any KeelCommand {

@@ -128,13 +128,7 @@ public struct StandbyRegister {
         }
         guard upstream.type != .witness else { throw KeelError(.badConfig, "upstream node \(upstreamID) is a witness") }
         if let existing = try context.query({ try store.node(id: config.nodeID) }) {
-            if existing.type != .standby {
-                throw KeelError(.badConfig, "node ID \(config.nodeID) is already registered as a \(existing.type.rawValue) (\"\(existing.nodeName)\")")
-            }
-            if !context.force {
-                throw KeelError(.badConfig, "node ID \(config.nodeID) is already registered (\"\(existing.nodeName)\")",
-                                hint: "use -F/--force to overwrite the existing node record")
-            }
+            try Self.checkOverwrite(existing, force: context.force)
         }
         if let other = try context.query({ try store.node(named: config.nodeName) }), other.nodeID != config.nodeID {
             throw KeelError(.badConfig, "node name \"\(config.nodeName)\" is already used by node ID \(other.nodeID)")
@@ -201,6 +195,34 @@ public struct StandbyRegister {
                 }
                 try await Task.sleep(for: .seconds(1))
             }
+        }
+    }
+}
+
+extension StandbyRegister {
+    /// Whether this node's existing record may be replaced by a standby record (pure). A standby's record:
+    /// with `--force`. A primary's record: only an inactive one (a former primary cloned or rejoined as a
+    /// standby by hand) and only with `--force`; the active primary's record never, since that would leave
+    /// the cluster without its registered primary. A witness's record: never. Throws `KeelError` 1.
+    static func checkOverwrite(_ existing: NodeRecord, force: Bool) throws {
+        let label = existing.nodeLabel
+        switch existing.type {
+        case .standby where force:
+            return
+        case .standby:
+            throw KeelError(.badConfig, "\(label) is already registered", hint: "use -F/--force to overwrite the existing node record")
+        case .primary where existing.active:
+            throw KeelError(.badConfig, "\(label) is registered as the active primary; not replacing its record with a standby's",
+                            hint: "if this node really is a standby now, promote another node or mark this one failed first; "
+                                + "\"keel cluster show\" shows who runs as primary")
+        case .primary where force:
+            return
+        case .primary:
+            throw KeelError(.badConfig, "\(label) is registered as an inactive primary",
+                            hint: "use -F/--force to register this former primary as a standby")
+        default:
+            throw KeelError(.badConfig, "\(label) is already registered as a \(existing.type.rawValue)",
+                            hint: "unregister the \(existing.type.rawValue) first")
         }
     }
 }

@@ -16,14 +16,14 @@ public enum ArgumentNormalizer {
 
     /// repmgr's options whose value is optional (`--force-rewind[=PATH]`): `--name=value` becomes `--name`
     /// followed by the hidden option that carries the value (`--force-rewind-path=PATH`).
-    static let optionalValueOptions: [String: String] = [
+    public static let optionalValueOptions: [String: String] = [
         "--force-rewind": "--force-rewind-path",
         "--copy-external-config-files": "--copy-external-config-files-to",
         "--wait-sync": "--wait-sync-timeout",
     ]
 
     /// Splits `--name=value` of an option whose value is optional into the flag and its hidden option.
-    static func splitOptionalValues(_ arguments: [String]) -> [String] {
+    public static func splitOptionalValues(_ arguments: [String]) -> [String] {
         arguments.flatMap { argument -> [String] in
             guard argument.hasPrefix("--"), let equals = argument.firstIndex(of: "="),
                   let hidden = optionalValueOptions[String(argument[..<equals])] else { return [argument] }
@@ -34,8 +34,11 @@ public enum ArgumentNormalizer {
     /// Objects whose next word is an action.
     static let objects: Set<String> = ["primary", "standby", "witness", "node", "cluster", "service", "daemon", "hook", "sandbox"]
 
-    public static func normalize(_ given: [String]) -> [String] {
-        let arguments = splitOptionalValues(given)
+    /// `reorder`, then `splitOptionalValues`.
+    public static func normalize(_ given: [String]) -> [String] { reorder(splitOptionalValues(given)) }
+
+    /// The command words found, lower-cased, aliases resolved and moved to the front; options unchanged.
+    public static func reorder(_ arguments: [String]) -> [String] {
         var positionals: [Int] = []
         var i = 0
         while i < arguments.count {
