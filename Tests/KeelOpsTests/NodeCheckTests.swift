@@ -6,14 +6,7 @@ import KeelCore
 /// `node check`'s decisions from what was read (no database).
 @Suite("node check evaluations")
 struct NodeCheckTests {
-    static let config = try! KeelConfig.parse(text: """
-        node_id=2
-        node_name='node2'
-        conninfo='host=127.0.0.1 port=5402 user=repmgr dbname=repmgr'
-        data_directory='/srv/pg/node2'
-        monitor_interval_secs=2
-
-        """, file: "/nonexistent-keel-config-test/keel.conf")
+    static let config = testConfig(id: 2, "monitor_interval_secs=2")
 
     static func observation(recovery: Bool = true, receiver: String? = "streaming", upstream: NodeCheck.UpstreamState = .unknown,
                             local: NodeCheck.LocalFacts = .init()) -> NodeCheck.Observation {

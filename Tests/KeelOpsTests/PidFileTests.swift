@@ -6,13 +6,7 @@ import KeelCore
 /// keeld's default pid file path when another user squats the name in the shared directory.
 @Suite("pid file")
 struct PidFileTests {
-    static let config = try! KeelConfig.parse(text: """
-        node_id=7
-        node_name='node7'
-        conninfo='host=127.0.0.1 user=repmgr dbname=repmgr'
-        data_directory='/srv/pg/node7'
-
-        """, file: "/nonexistent-keel-config-test/keel.conf")
+    static let config = testConfig(id: 7)
 
     @Test("the default is $TMPDIR/keeld-<id>.pid; a file of another user there moves it to the home directory")
     func squatted() throws {
