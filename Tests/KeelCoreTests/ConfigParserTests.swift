@@ -132,6 +132,23 @@ struct ConfigFixtureTests {
 
 @Suite("repmgr.conf parser: diagnostics")
 struct ConfigDiagnosticTests {
+    @Test("the operator's message lists errors by line, whatever stage found them; a missing key last")
+    func errorsInLineOrder() throws {
+        // The conninfo is checked after every value is read: its error still comes first.
+        let error = try #require(ConfigFixtures.failure("""
+            node_id=1
+            node_name='n1'
+            conninfo='host=x port'
+            priority=10s
+            log_level=LOUD
+            failover=sometimes x
+            """, withRequired: false))
+        let lines = error.keelError.message.split(separator: "\n").dropFirst().map(String.init)
+        let numbers = lines.compactMap { line in line.split(separator: ":").dropFirst().first.flatMap { Int($0) } }
+        #expect(numbers == [3, 4, 5, 6], "\(lines)")
+        #expect(lines.last?.contains("data_directory") == true, "\(lines)")
+    }
+
     struct Malformed: CustomTestStringConvertible, Sendable {
         var line: String
         var key: String?

@@ -77,11 +77,24 @@ public struct ConfigError: Error, Sendable, CustomStringConvertible {
     /// The diagnostics with severity `.warning`.
     public var warnings: [ConfigDiagnostic] { diagnostics.filter { $0.severity == .warning } }
 
+    /// `items` by file (first appearance), then line (none last); a stable order otherwise.
+    static func inFileOrder(_ items: [ConfigDiagnostic]) -> [ConfigDiagnostic] {
+        var files: [String: Int] = [:]
+        for item in items where files[item.file] == nil { files[item.file] = files.count }
+        return items.enumerated().sorted { a, b in
+            let ka = (files[a.element.file] ?? 0, a.element.line ?? Int.max, a.offset)
+            let kb = (files[b.element.file] ?? 0, b.element.line ?? Int.max, b.offset)
+            return ka < kb
+        }.map(\.element)
+    }
+
     /// The error as the operator sees it: status `.badConfig` (exit 1); the message lists every
     /// error, one per line; the detail lists the warnings found alongside, if any.
+    /// Errors and warnings are listed by file (in the order the files were read), then by line; those
+    /// without a line (a missing required key) come last.
     public var keelError: KeelError {
-        let errorLines = errors.map { "  \($0)" }.joined(separator: "\n")
-        let warningLines = warnings.map { "  \($0)" }.joined(separator: "\n")
+        let errorLines = Self.inFileOrder(errors).map { "  \($0)" }.joined(separator: "\n")
+        let warningLines = Self.inFileOrder(warnings).map { "  \($0)" }.joined(separator: "\n")
         return KeelError(
             .badConfig,
             "following errors were found in the configuration file:\n" + errorLines,
