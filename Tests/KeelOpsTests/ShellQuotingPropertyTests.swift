@@ -31,6 +31,23 @@ struct ShellQuotingPropertyTests {
         }
     }
 
+    @Test("a placeholder inside a parameter expansion ${…} (where dash and bash read quotes differently) never runs the value",
+          arguments: ["\"${X:-\"%a\"}\"", "\"${X:-${Y:-\"%a\"}}\"", "${X:-%a}", "\"${X:-'%a'}\"", "${X:-\"%a\"}"])
+    func parameterExpansion(_ template: String) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keel-brace-\(getpid())").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let value = "p$(touch \(dir)/PWN)`touch \(dir)/PWN2`'\"; x"
+        let argv = try Self.argv(of: "set -- " + Placeholders.expand(template, ["a": value]) + "\nprintf '%s\\0' \"$@\"")
+        #expect(!FileManager.default.fileExists(atPath: dir + "/PWN") && !FileManager.default.fileExists(atPath: dir + "/PWN2"))
+        let reduced = String(value.unicodeScalars.map { scalar -> Character in
+            scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar) || "_.,:@+=/-".unicodeScalars.contains(scalar)) ? Character(scalar) : "_"
+        })
+        #expect(argv.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ").contains(reduced), "\(argv)")
+        #expect(Placeholders.secondLevelWarning(template, letters: ["a"]) != nil, "a reduced placeholder is warned about")
+        #expect(Placeholders.secondLevelWarning("${HOME}/bin/notify %a", letters: ["a"]) == nil)
+    }
+
     @Test("remote commands: ssh's words read by the local shell, then the remote shell, give back keel's arguments")
     func remoteQuoting() throws {
         var rng = SplitMix(seed: Self.seed ^ 0x55)

@@ -12,8 +12,8 @@
 /// - inside double quotes its value is escaped for double quotes (`\ " $` and backquote);
 /// - inside single quotes a quote in the value closes and reopens the quote around `'\''`;
 /// - inside a comment it is left as written (nothing runs there);
-/// - where Keel does not follow the shell's reading (inside backquotes, `$'…'`, after a here-document
-///   `<<` or a `case` inside `$(…)`), the value keeps only ASCII letters, digits and `_.,:@+=/-`
+/// - where Keel does not follow the shell's reading (inside backquotes, `$'…'`, a parameter expansion
+///   `${…}`, after a here-document `<<` or a `case` inside `$(…)`), the value keeps only ASCII letters, digits and `_.,:@+=/-`
 ///   (any other character becomes `_`): such a value means the same in every shell context.
 ///
 /// `%%` is a literal `%`; `%` followed by anything that is not a placeholder letter is a literal `%`,
@@ -79,11 +79,18 @@ public enum Placeholders {
                 + "so a value can run commands on that level; pass them as arguments of a script instead"
         }
         var scanner = ShellTemplateScanner()
+        var reduced = false
         var i = 0
-        while i < scalars.count { i += scanner.feed(scalars, at: i) }
-        if scanner.sawUnfollowedSyntax {
-            return "placeholders inside backquotes, $'…', a here-document or a case inside $(…) keep only ASCII letters, "
-                + "digits and _.,:@+=/- (other characters become _); use $(…) and quotes instead"
+        while i < scalars.count {
+            if scalars[i] == "%", i + 1 < scalars.count, letters.contains(Character(scalars[i + 1])),
+               scanner.expandsPlaceholders, scanner.context == .unfollowed {
+                reduced = true
+            }
+            i += scanner.feed(scalars, at: i)
+        }
+        if scanner.sawUnfollowedSyntax || reduced {
+            return "placeholders inside backquotes, $'…', ${…}, a here-document or a case inside $(…) keep only ASCII "
+                + "letters, digits and _.,:@+=/- (other characters become _); use $(…) and quotes instead"
         }
         return nil
     }

@@ -1,8 +1,9 @@
 /// Follows how `/bin/sh` reads a command template, one Unicode scalar at a time, so that `Placeholders`
 /// knows the quoting context of each `%` placeholder: plain command text (also inside `$(…)`), single
 /// quotes, double quotes, a comment, or a construct Keel does not follow precisely (backquotes, `$'…'`,
-/// anything after a here-document `<<`, a `case` inside `$(…)`), where values are reduced to characters
-/// that mean the same everywhere.
+/// a parameter expansion `${…}`, anything after a here-document `<<`, a `case` inside `$(…)`), where values
+/// are reduced to characters that mean the same everywhere. Inside `${…}` shells disagree on quotes (dash
+/// opens a new double-quoted string at `"${X:-"`, bash does not), so no quoting there is safe.
 struct ShellTemplateScanner {
     /// Where a placeholder stands.
     enum Context: Equatable {
@@ -13,6 +14,8 @@ struct ShellTemplateScanner {
         /// Command text: the template itself, or `$(…)` (`nested`) with its open parentheses.
         case command(parens: Int, nested: Bool)
         case single, double, comment, backquote, dollarSingle
+        /// A parameter expansion `${…}`, up to its closing brace.
+        case brace
     }
 
     private var stack: [Frame] = [.command(parens: 0, nested: false)]
@@ -24,13 +27,13 @@ struct ShellTemplateScanner {
 
     /// The context of a placeholder at the current position.
     var context: Context {
-        if lost || stack.contains(.backquote) || stack.contains(.dollarSingle) { return .unfollowed }
+        if lost || stack.contains(.backquote) || stack.contains(.dollarSingle) || stack.contains(.brace) { return .unfollowed }
         switch stack.last! {
         case .command: return .command
         case .single: return .single
         case .double: return .double
         case .comment: return .comment
-        case .backquote, .dollarSingle: return .unfollowed
+        case .backquote, .dollarSingle, .brace: return .unfollowed
         }
     }
 
@@ -61,7 +64,10 @@ struct ShellTemplateScanner {
             if c == "\"" { stack.removeLast() }
             if c == "`" { push(.backquote) }
             if c == "$", next == "(" { stack.append(.command(parens: 0, nested: true)); atWordStart = true; return 2 }
+            if c == "$", next == "{" { stack.append(.brace); return 2 }
             return 1
+        case .brace:
+            return feedBrace(c, next: next)
         case .command(let parens, let nested):
             return feedCommand(s, at: i, parens: parens, nested: nested)
         }
@@ -79,6 +85,7 @@ struct ShellTemplateScanner {
         case "`": push(.backquote)
         case "$" where next == "'": push(.dollarSingle); return 2
         case "$" where next == "(": stack.append(.command(parens: 0, nested: true)); atWordStart = true; return 2
+        case "$" where next == "{": stack.append(.brace); return 2
         case "#" where wasWordStart: stack.append(.comment)
         case "(": stack[stack.count - 1] = .command(parens: parens + 1, nested: nested); atWordStart = true
         case ")":
@@ -93,6 +100,21 @@ struct ShellTemplateScanner {
         case "<" where next == "<": lose(); return 2
         case " ", "\t", "\n", ";", "&", "|", "<", ">": atWordStart = true
         case "c" where wasWordStart && nested && startsCaseWord(s, at: i): lose()
+        default: break
+        }
+        return 1
+    }
+
+    /// Inside `${…}`: quotes, escapes and nested expansions are followed only to find the closing brace.
+    private mutating func feedBrace(_ c: Unicode.Scalar, next: Unicode.Scalar?) -> Int {
+        switch c {
+        case "\\": return next == nil ? 1 : 2
+        case "'": stack.append(.single)
+        case "\"": stack.append(.double)
+        case "`": push(.backquote)
+        case "$" where next == "{": stack.append(.brace); return 2
+        case "$" where next == "(": stack.append(.command(parens: 0, nested: true)); atWordStart = true; return 2
+        case "}": stack.removeLast()
         default: break
         }
         return 1
