@@ -84,7 +84,8 @@ public final class Monitor: Service, @unchecked Sendable {
         let primary = (try? Connection(conninfo: runtime.config.conninfo)).flatMap { primaryConnection(local: $0) }
         heartbeat.stopped(on: primary)
         runtime.event(.daemonShutdown, details: reason, on: primary)
-        await runtime.notifications.drain(timeout: 10)
+        // At most 1 s more for queued notifications: SIGTERM must end keeld within 2 s, whatever a hook does.
+        await runtime.notifications.drain(timeout: 1)
         runtime.logger.notice("keeld terminating: \(reason)")
     }
 }

@@ -16,6 +16,8 @@ public final class NotificationQueue: @unchecked Sendable {
     private let worker: Task<Void, Never>
     private let lock = NSLock()
     private var droppedCount = 0
+    private var queuedCount = 0
+    private var finished = false
     private let logger: Logger
 
     /// Starts the worker. `writer` returns the `EventWriter` of the current configuration (it changes on reload).
@@ -23,16 +25,34 @@ public final class NotificationQueue: @unchecked Sendable {
         let (stream, continuation) = AsyncStream<Item>.makeStream(bufferingPolicy: .bufferingOldest(capacity))
         self.continuation = continuation
         self.logger = logger
+        let box = WorkerState()
         worker = Task {
             for await item in stream {
                 await writer().notify(item.record, primary: item.primary)
+                box.ran()
             }
+            box.finish()
         }
+        state = box
     }
+
+    /// What the worker has done, readable while it runs.
+    private final class WorkerState: @unchecked Sendable {
+        private let lock = NSLock()
+        private var done = 0
+        private var over = false
+        func ran() { lock.withLock { done += 1 } }
+        func finish() { lock.withLock { over = true } }
+        var snapshot: (done: Int, finished: Bool) { lock.withLock { (done, over) } }
+    }
+
+    private let state: WorkerState
 
     /// Queues the notification of `record`; never blocks.
     public func enqueue(_ record: EventRecord, primary: NodeRecord?) {
-        if case .dropped = continuation.yield(Item(record: record, primary: primary)) {
+        let result = continuation.yield(Item(record: record, primary: primary))
+        if case .enqueued = result { lock.withLock { queuedCount += 1 } }
+        if case .dropped = result {
             let total = lock.withLock { droppedCount += 1; return droppedCount }
             logger.warning("notification queue full: event \"\(record.event)\" not notified (\(total) dropped so far)")
         }
@@ -41,15 +61,19 @@ public final class NotificationQueue: @unchecked Sendable {
     /// Notifications dropped because the queue was full.
     public var dropped: Int { lock.withLock { droppedCount } }
 
-    /// Stops accepting events and waits up to `timeout` seconds for the queued ones to run.
-    public func drain(timeout: Double) async {
+    /// Stops accepting events and waits up to `timeout` seconds for the queued ones to run; those not run
+    /// by then are abandoned (and counted in the log), so a slow notification command never holds up
+    /// keeld's exit. Returns how many were abandoned.
+    @discardableResult
+    public func drain(timeout: Double) async -> Int {
         continuation.finish()
-        let worker = self.worker
-        _ = await withTaskGroup(of: Void.self) { group in
-            group.addTask { await worker.value }
-            group.addTask { try? await Task.sleep(for: .seconds(timeout)) }
-            await group.next()
-            group.cancelAll()
-        }
+        let clock = ContinuousClock()
+        let deadline = clock.now + .milliseconds(Int64(timeout * 1000))
+        // The worker's completion cannot be cancelled (a hook may be running): wait for its state instead.
+        while !state.snapshot.finished, clock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        let queued = lock.withLock { queuedCount }
+        let left = state.snapshot.finished ? 0 : max(0, queued - state.snapshot.done)
+        if left > 0 { logger.warning("\(left) queued notification(s) not run: keeld is stopping (waited \(timeout) s)") }
+        return left
     }
 }

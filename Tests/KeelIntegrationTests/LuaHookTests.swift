@@ -165,6 +165,25 @@ struct LuaHookTests {
         #expect(took < .seconds(2), "keeld took \(took) to stop")
     }
 
+    @Test("an event hook that takes its whole budget does not hold keeld's exit: SIGTERM ends keeld within 2 s, the notifications left are counted")
+    func slowEventHookOnStop() throws {
+        let c = try FailoverCluster("luaslowevent", standbys: 1, witness: false, extra: ["node1": """
+            event_notification_command='lua:hooks/slow.lua#notify'
+            lua_hook_timeout=30
+            """])
+        try c.f.workspace.writeFile("hooks/slow.lua", "function notify(ev) keel.sleep(25) end\n", mode: 0o644)
+        try c.startDaemon("node1")
+        try waitFor("keeld on node1 monitoring", timeout: 30) { c.log("node1").contains("monitoring cluster primary") }
+        let clock = ContinuousClock()
+        let started = clock.now
+        c.daemons["node1"]?.signal(SIGTERM)
+        let status = c.daemons["node1"]?.waitForExit(timeout: 30)
+        let took = clock.now - started
+        #expect(status != nil, "keeld ended on SIGTERM")
+        #expect(took < .seconds(2), "keeld took \(took) to stop")
+        #expect(c.log("node1").contains("queued notification(s) not run: keeld is stopping"))
+    }
+
     @Test("keel hook test runs each sample hook and reports what it returned, its time and its log")
     func hookTest() throws {
         let c = try FailoverCluster("hooktest", standbys: 1, witness: false)
