@@ -49,6 +49,9 @@ public final class WatchedLuaEngine: @unchecked Sendable {
     /// Abandoned jobs still running (counted from the last reload).
     public var runawaysRunning: Int { lock.withLock { runaways } }
 
+    /// The limits in force (`lua_hook_timeout` also gives the load budget of a call that must load first).
+    public var currentLimits: LuaLimits { lock.withLock { limits } }
+
     /// Replaces the limits (`lua_hook_timeout` at the next call; `lua_memory_limit` for the VMs created after).
     public func setLimits(_ limits: LuaLimits) async {
         let engine = lock.withLock {

@@ -139,4 +139,16 @@ struct HookRunnerTests {
         #expect(await slow.value.succeeded)
         #expect(ops.hooks.engine(for: .eventNotification, config: ops.config) !== ops.hooks.engine(for: .failoverValidation, config: ops.config))
     }
+
+    @Test("SIGHUP's reload applies a changed lua_hook_timeout to the engine (the watchdog's load budget of a replaced VM)")
+    func reloadAppliesTimeout() async throws {
+        let folder = try Folder()
+        let before = try Self.context(folder.path, "lua_hook_timeout=5\nlua_memory_limit=32\n")
+        let engine = before.hooks.engine(for: .failoverValidation, config: before.config)
+        #expect(engine.currentLimits.timeout == 5)
+        let after = try Self.context(folder.path, "lua_hook_timeout=1\nlua_memory_limit=16\n")
+        await before.hooks.reload(config: after.config, logger: after.logger)
+        #expect(engine.currentLimits.timeout == 1)
+        #expect(engine.currentLimits.memoryBytes == 32 << 20, "lua_memory_limit is not reloaded")
+    }
 }

@@ -93,7 +93,14 @@ public final class HookRunner: @unchecked Sendable {
             if case .lua(let reference) = Hook(point, in: config) { paths.append(reference.path) }
             let existing = lock.withLock { engines[point.key] }
             guard existing != nil || !paths.isEmpty else { continue }
-            reports += await engine(for: point, config: config).reload(also: paths, host: host)
+            let engine = engine(for: point, config: config)
+            // lua_hook_timeout is reloadable: it also sets the load budget the watchdog allows a replaced VM.
+            var limits = engine.currentLimits
+            if limits.timeout != Double(config.luaHookTimeout) {
+                limits.timeout = Double(config.luaHookTimeout)
+                await engine.setLimits(limits)
+            }
+            reports += await engine.reload(also: paths, host: host)
         }
         for report in reports {
             if let error = report.error {
