@@ -37,7 +37,12 @@ final class LuaState {
         cancellation?.unregister(host)
         let doomed = ClosingState(L: L, host: host)
         keel_lua_cancel(host)
-        let thread = Thread { doomed.close() }
+        // At the lowest CPU priority from the start: a finalizer that loops forever here must not take a core
+        // from keeld's monitoring (the closing VM is cancelled, so it can neither allocate nor call keel.*).
+        let thread = Thread {
+            keel_lua_deprioritize_thread(keel_lua_thread_id())
+            doomed.close()
+        }
         thread.name = "keel-lua-close"
         thread.stackSize = 1 << 20
         thread.start()

@@ -181,4 +181,42 @@ struct WatchdogTests {
         #expect(engine.runawaysRunning == 0)
         #expect(await engine.call(LuaHookReference(path: file, function: "fine"), arguments: [], host: FakeHost(), label: "test").values == ["v1"])
     }
+
+    /// Thread id → (state, nice) of this process's threads (`/proc/self/task/*/stat`, fields 3 and 19).
+    static func threads() -> [String: (state: String, nice: Int)] {
+        var out: [String: (state: String, nice: Int)] = [:]
+        for tid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? [] {
+            guard let stat = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            if fields.count > 16, let nice = Int(fields[16]) { out[tid] = (String(fields[0]), nice) }
+        }
+        return out
+    }
+
+    @Test("a VM closed on reload whose finalizer loops runs on a thread of the lowest CPU priority")
+    func closingThreadDeprioritized() async throws {
+        let dir = try ScriptFolder()
+        let file = try dir.write("close.lua", """
+            local stop = os.time() + 3
+            G = setmetatable({}, {__gc = function() while os.time() < stop do end end})
+            function fine() return "v1" end
+            """)
+        let engine = WatchedLuaEngine(limits: LuaLimits(timeout: Self.budget, memoryMegabytes: 16))
+        #expect(await engine.call(LuaHookReference(path: file, function: "fine"), arguments: [], host: FakeHost(), label: "test").values == ["v1"])
+        let before = Set(Self.threads().keys)
+        _ = try dir.write("close.lua", "function fine() return \"v2\" end")
+        _ = await engine.reload(also: [file], host: FakeHost())
+        #expect(await engine.call(LuaHookReference(path: file, function: "fine"), arguments: [], host: FakeHost(), label: "test").values == ["v2"])
+        // The closing VM's finalizer spins for 3 s on a new thread of its own: running (R), at nice 19.
+        var spinning: [(state: String, nice: Int)] = []
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(2)
+        while spinning.isEmpty, clock.now < deadline {
+            spinning = Self.threads().filter { !before.contains($0.key) && $0.value.state == "R" }.map(\.value)
+            if spinning.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(!spinning.isEmpty, "the closing thread was seen running")
+        #expect(spinning.allSatisfy { $0.nice == 19 }, "new running threads: \(spinning)")
+    }
 }
