@@ -184,6 +184,36 @@ struct LuaHookTests {
         #expect(c.log("node1").contains("queued notification(s) not run: keeld is stopping"))
     }
 
+    @Test("keel.query reads through a cursor: a result larger than lua_memory_limit fails the call before it is held; SHOW and small results work")
+    func queryMemoryBound() throws {
+        let c = try FailoverCluster("luaquerycap", standbys: 1, witness: false)
+        try c.f.workspace.writeFile("hooks/q.lua", """
+            function small(ctx)
+              local rows = keel.query(1, "SELECT g AS n FROM generate_series(1, 1200) g;")
+              local show = keel.query(1, "SHOW server_version_num")
+              return #rows == 1200 and rows[1200].n == 1200 and show[1].server_version_num ~= nil, "small query"
+            end
+            function huge(ctx)
+              local rows = keel.query(1, "SELECT g, repeat('x', 1000) AS pad FROM generate_series(1, 200000) g")
+              return true
+            end
+            """, mode: 0o644)
+        let base = try String(contentsOfFile: c.f.config("node2"), encoding: .utf8)
+        for (function, expectAllowed) in [("small", true), ("huge", false)] {
+            let conf = try c.f.workspace.writeFile("q-\(function).conf", base + """
+                lua_memory_limit=16
+                lua_hook_timeout=20
+                failover_validation_command='lua:hooks/q.lua#\(function)'
+
+                """)
+            let run = try c.f.keel("-f", conf, "hook", "test", "failover_validation_command")
+            #expect((run.status == 0) == expectAllowed, "\(function): \(run.combinedOutput)")
+            if !expectAllowed {
+                #expect(run.combinedOutput.contains("the result of keel.query exceeds lua_memory_limit (16 MB)"), "\(run.combinedOutput)")
+            }
+        }
+    }
+
     @Test("keel hook test runs each sample hook and reports what it returned, its time and its log")
     func hookTest() throws {
         let c = try FailoverCluster("hooktest", standbys: 1, witness: false)

@@ -92,6 +92,7 @@ public struct PostgresKeelHost: KeelHost {
             context.logger.notice("dry run: would execute on \"\(Conninfo.masked(conninfo))\": \(sql)")
             return LuaQueryResult(columns: [], rows: [])
         }
+        let limit = context.config.luaMemoryLimitMB << 20
         do throws(PostgresError) {
             let connection = try Connection(conninfo: conninfo)
             let milliseconds = timeout.isFinite ? max(1, Int(timeout * 1000)) : 0
@@ -99,7 +100,11 @@ public struct PostgresKeelHost: KeelHost {
             if readOnly {
                 try connection.query("BEGIN TRANSACTION READ ONLY")
                 try connection.query("SELECT pg_catalog.set_config('statement_timeout', $1, true)", [String(milliseconds)])
-                rows = try connection.query(sql, parameters)
+                guard let read = try BoundedQuery.rows(connection, sql, parameters, limit: limit) else {
+                    try connection.query("ROLLBACK")
+                    throw PostgresError(kind: .query, message: BoundedQuery.overflowMessage(limit: limit), target: connection.target)
+                }
+                rows = read
                 try connection.query("COMMIT")
             } else {
                 try connection.query("SELECT pg_catalog.set_config('statement_timeout', $1, false)", [String(milliseconds)])
