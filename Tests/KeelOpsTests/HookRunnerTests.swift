@@ -152,3 +152,12 @@ struct HookRunnerTests {
         #expect(engine.currentLimits.memoryBytes == 32 << 20, "lua_memory_limit is not reloaded")
     }
 }
+
+@Suite("hook log lines")
+struct HookLogLineTests {
+    @Test("a hook's log message cannot forge or hide lines: control characters are escaped, tab and Unicode kept")
+    func printable() {
+        #expect(PostgresKeelHost.printable("a\n[2026-12-07 00:00:00] [NOTICE] FAKE\r\u{1b}[31m\tü")
+                == "a\\n[2026-12-07 00:00:00] [NOTICE] FAKE\\r\\u{1b}[31m\tü")
+    }
+}

@@ -130,8 +130,10 @@ public struct PostgresKeelHost: KeelHost {
     }
 
     /// The hook's line in keeld's or keel's log, prefixed with the hook.
+    /// Control characters (newline, carriage return, escape …) are written as `\n`, `\r`, `\u{1b}`, so a
+    /// hook cannot forge or hide lines of keeld's log.
     public func log(_ level: LuaLogLevel, _ message: String, hook: String) {
-        let line: Logger.Message = "\(hook): \(message)"
+        let line: Logger.Message = "\(hook): \(Self.printable(message))"
         switch level {
         case .debug: context.logger.debug(line)
         case .info: context.logger.info(line)
@@ -166,6 +168,22 @@ public struct PostgresKeelHost: KeelHost {
         } catch {
             throw KeelHostError("cannot read the nodes from this node's metadata: \(error.message)")
         }
+    }
+
+    /// `text` with every control character but tab escaped (`\n`, `\r`, `\u{1b}`).
+    static func printable(_ text: String) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out.unicodeScalars.append(scalar)
+            case _ where scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value):
+                out += "\\u{" + String(scalar.value, radix: 16) + "}"
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out
     }
 
     static func luaValue(_ value: PostgresValue) -> LuaValue {
