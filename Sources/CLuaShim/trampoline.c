@@ -93,11 +93,16 @@ static int keel_lua_safe_load(lua_State *L) {
     return lua_gettop(L);
 }
 
-void keel_lua_install_safe_load(lua_State *L, int index) {
+/* Replaces table[name] (the table at `index`) with `wrapper`, which keeps the original as upvalue 1. */
+static void keel_lua_wrap_field(lua_State *L, int index, const char *name, lua_CFunction wrapper) {
     index = lua_absindex(L, index);
-    lua_getfield(L, index, "load");
-    lua_pushcclosure(L, keel_lua_safe_load, 1);
-    lua_setfield(L, index, "load");
+    lua_getfield(L, index, name);
+    lua_pushcclosure(L, wrapper, 1);
+    lua_setfield(L, index, name);
+}
+
+void keel_lua_install_safe_load(lua_State *L, int index) {
+    keel_lua_wrap_field(L, index, "load", keel_lua_safe_load);
 }
 
 /* coroutine.resume(co, ...) that re-raises the budget error in the resuming thread: resume catches errors
@@ -144,10 +149,7 @@ static int keel_lua_safe_xpcall(lua_State *L) {
 }
 
 void keel_lua_install_safe_xpcall(lua_State *L, int index) {
-    index = lua_absindex(L, index);
-    lua_getfield(L, index, "xpcall");
-    lua_pushcclosure(L, keel_lua_safe_xpcall, 1);
-    lua_setfield(L, index, "xpcall");
+    keel_lua_wrap_field(L, index, "xpcall", keel_lua_safe_xpcall);
 }
 
 /* collectgarbage([opt [, arg]]) limited to options that change nothing another call relies on. */

@@ -13,7 +13,6 @@ public final class NotificationQueue: @unchecked Sendable {
     }
 
     private let continuation: AsyncStream<Item>.Continuation
-    private let worker: Task<Void, Never>
     private let lock = NSLock()
     private var droppedCount = 0
     private var queuedCount = 0
@@ -26,7 +25,7 @@ public final class NotificationQueue: @unchecked Sendable {
         self.continuation = continuation
         self.logger = logger
         let box = WorkerState()
-        worker = Task {
+        Task {
             for await item in stream {
                 await writer().notify(item.record, primary: item.primary)
                 box.ran()

@@ -18,7 +18,9 @@ enum IgnoredOptions {
 
     /// `arguments` without the repmgr global options the command does not declare; warns about those.
     static func remove(from arguments: [String]) -> [String] {
-        guard let (leaf, words) = leaf(of: arguments), !arguments.contains("--help"), !arguments.contains("-?") else { return arguments }
+        // Rendering a command's help costs start-up time: only when one of the options is there at all.
+        guard RepmgrGlobalOptions.mentioned(in: arguments), let (leaf, words) = leaf(of: arguments),
+              !arguments.contains("--help"), !arguments.contains("-?") else { return arguments }
         var declared = RepmgrGlobalOptions.declared(inHelp: Keel.helpMessage(for: leaf, includeHidden: true, columns: 10_000))
         // A flag whose value travels in a hidden option (`--wait-sync=5` → `--wait-sync --wait-sync-timeout=5`) takes one.
         for (name, hidden) in ArgumentNormalizer.optionalValueOptions where declared[hidden] != nil { declared[name] = true }

@@ -75,6 +75,15 @@ final class FailoverCluster {
         }
     }
 
+    /// Sends SIGTERM to `name`'s keeld; how long it took to exit, `nil` when it had not after `timeout` seconds.
+    func terminateDaemon(_ name: String, timeout: Double) -> Duration? {
+        let clock = ContinuousClock()
+        let started = clock.now
+        daemons[name]?.signal(SIGTERM)
+        guard daemons[name]?.waitForExit(timeout: timeout) != nil else { return nil }
+        return clock.now - started
+    }
+
     /// keeld's log of `name`: its `log_file` (the guide's configuration sets one) and its stderr.
     func log(_ name: String) -> String {
         let file = (try? String(contentsOfFile: f.workspace.path + "/\(name)-keel.log", encoding: .utf8)) ?? ""

@@ -219,13 +219,11 @@ public struct NodeRejoin {
         let config = context.config
         guard config.useReplicationSlots else { return false }
         let slotName = NodeRecord.slotName(for: config.nodeID)
-        let slot = try context.query {
-            try primary.queryRow("SELECT active FROM pg_catalog.pg_replication_slots WHERE slot_name = $1", [slotName])
-        }
-        if slot?.bool("active") == true {
+        let active = try context.query { try ReplicationSlot.isActive(slotName, on: primary) }
+        if active == true {
             throw KeelError(.rejoinFailed, "replication slot \"\(slotName)\" is active on \(primaryRecord.nodeLabel)",
                             hint: "another server with node ID \(config.nodeID) streams from it")
         }
-        return slot != nil
+        return active != nil
     }
 }

@@ -185,18 +185,16 @@ extension StandbyClone {
         let config = context.config
         guard config.useReplicationSlots else { return false }
         let slotName = NodeRecord.slotName(for: config.nodeID)
-        let slot = try context.query {
-            try connection.queryRow("SELECT active FROM pg_catalog.pg_replication_slots WHERE slot_name = $1", [slotName])
-        }
-        if slot?.bool("active") == true {
+        let active = try context.query { try ReplicationSlot.isActive(slotName, on: connection) }
+        if active == true {
             throw KeelError(.badConfig, "replication slot \"\(slotName)\" is active on upstream \(upstream.nodeLabel)",
                             hint: "another standby with node ID \(config.nodeID) is streaming from it")
         }
-        if slot == nil, info.maxReplicationSlots - info.replicationSlotsInUse < 1 {
+        if active == nil, info.maxReplicationSlots - info.replicationSlotsInUse < 1 {
             throw KeelError(.badConfig, "no free replication slots on upstream \(upstream.nodeLabel)",
                             detail: "max_replication_slots = \(info.maxReplicationSlots), in use: \(info.replicationSlotsInUse)")
         }
-        return slot != nil
+        return active != nil
     }
 
     /// `--copy-external-config-files`: the source's configuration files outside its data directory, read

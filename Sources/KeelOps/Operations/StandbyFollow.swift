@@ -132,10 +132,7 @@ public struct StandbyFollow {
         let targetInRecovery = try context.query { try target.queryRow("SELECT pg_catalog.pg_is_in_recovery() AS r")?.bool("r") } ?? false
         var slotExists = false
         if config.useReplicationSlots {
-            slotExists = try context.query {
-                try target.queryRow("SELECT 1 AS x FROM pg_catalog.pg_replication_slots WHERE slot_name = $1",
-                                    [NodeRecord.slotName(for: config.nodeID)]) != nil
-            }
+            slotExists = try context.query { try ReplicationSlot.isActive(NodeRecord.slotName(for: config.nodeID), on: target) } != nil
         }
         let restart = config.bool("standby_follow_restart") || info.versionNumber < 130000
         return Facts(local: local, info: info, nodes: nodes, formerUpstreamID: localRecord.upstreamNodeID, targetRecord: targetRecord,
@@ -254,9 +251,8 @@ public struct StandbyFollow {
         let deadline = clock.now.advanced(by: .seconds(5))
         while true {
             do {
-                let row = try conn.queryRow("SELECT active FROM pg_catalog.pg_replication_slots WHERE slot_name = $1", [slotName])
-                guard let row else { return }
-                if row.bool("active") != true {
+                guard let active = try ReplicationSlot.isActive(slotName, on: conn) else { return }
+                if !active {
                     try conn.query("SELECT pg_catalog.pg_drop_replication_slot($1)", [slotName])
                     log.info("replication slot \"\(slotName)\" dropped on \(label)")
                     return

@@ -42,6 +42,9 @@ public enum RepmgrGlobalOptions {
         Spec(names: ["-F", "--force"], value: .none),
     ]
 
+    /// Whether any of `arguments` is one of these options: only then does a command's help need reading.
+    public static func mentioned(in arguments: [String]) -> Bool { arguments.contains { match($0) != nil } }
+
     /// The option names a command's help lists (`-f, --config-file <config-file>` gives `-f` and
     /// `--config-file`). `help` must list every option, hidden ones included, one per line, the names
     /// first on the line.
