@@ -14,9 +14,10 @@ public struct NodeProbe: Sendable, Equatable {
     /// The node its WAL receiver streams from (matched by host and port), when streaming.
     public var streamingFrom: Int?
 
-    /// Probes `node` (connect with the node's conninfo, one query). Unreachable gives `reachable == false`.
-    public static func probe(_ node: NodeRecord, among nodes: [NodeRecord]) -> NodeProbe {
-        guard let conn = try? Connection(conninfo: node.conninfo),
+    /// Probes `node` (connect with the node's conninfo, one query), each call bounded by `deadlines` when
+    /// given. Unreachable gives `reachable == false`.
+    public static func probe(_ node: NodeRecord, among nodes: [NodeRecord], deadlines: ConnectionDeadlines? = nil) -> NodeProbe {
+        guard let conn = try? Connection.open(node.conninfo, deadlines: deadlines),
               let row = try? conn.queryRow("""
                 SELECT pg_catalog.pg_is_in_recovery() AS recovery,
                        COALESCE(pg_catalog.pg_last_wal_receive_lsn(), pg_catalog.pg_last_wal_replay_lsn()) AS received,

@@ -40,13 +40,31 @@ public final class DaemonRuntime: @unchecked Sendable {
     }
 
     /// An operation context for in-process operations (promote, follow) and events.
+    /// Their event notifications are queued (`notifications`), never run inline.
     public func opsContext() -> OpsContext {
-        OpsContext(config: config, logger: logger, hooks: hooks)
+        var context = OpsContext(config: config, logger: logger, hooks: hooks)
+        context.notifier = { [weak self] record, primary in self?.notifications.enqueue(record, primary: primary) }
+        return context
     }
 
-    /// Connects to `conninfo` quietly; `nil` when it fails.
+    /// The deadlines of keeld's connections, derived from the configuration in force
+    /// (`ConnectionDeadlines`: connect, query, `statement_timeout`, keepalives, `tcp_user_timeout`).
+    public var deadlines: ConnectionDeadlines { ConnectionDeadlines(config: config) }
+
+    /// keeld's one way to connect: every connection it opens, and every query on it, is bounded by
+    /// `deadlines`. Throws `PostgresError` (`.connection`).
+    public func connect(_ conninfo: String) throws(PostgresError) -> Connection {
+        try Connection(conninfo: conninfo, deadlines: deadlines)
+    }
+
+    /// `connect`, quietly; `nil` when it fails.
     public func tryConnect(_ conninfo: String) -> Connection? {
-        try? Connection(conninfo: conninfo)
+        try? connect(conninfo)
+    }
+
+    /// `PQping` bounded by `deadlines`.
+    public func ping(_ conninfo: String) -> Connection.PingResult {
+        Connection.ping(conninfo, deadlines: deadlines)
     }
 
     /// Records `event` for this node: the row through `connection` (the primary) when given, then the

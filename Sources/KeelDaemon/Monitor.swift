@@ -69,7 +69,7 @@ public final class Monitor: Service, @unchecked Sendable {
     }
 
     private func connectLocal() async throws -> Connection {
-        if let conn = try? Connection(conninfo: runtime.config.conninfo) { return conn }
+        if let conn = runtime.tryConnect(runtime.config.conninfo) { return conn }
         return try await LocalConnection.reconnect(runtime: runtime)
     }
 
@@ -77,11 +77,11 @@ public final class Monitor: Service, @unchecked Sendable {
     private func primaryConnection(local: Connection) -> Connection? {
         if (try? ServerInfo.read(local))?.isInRecovery == false { return local }
         let nodes = (try? MetadataStore(connection: local).nodes()) ?? []
-        return PrimaryFinder.find(nodes)?.1
+        return PrimaryFinder.find(nodes, deadlines: runtime.deadlines)?.1
     }
 
     private func shutdown(reason: String) async {
-        let primary = (try? Connection(conninfo: runtime.config.conninfo)).flatMap { primaryConnection(local: $0) }
+        let primary = runtime.tryConnect(runtime.config.conninfo).flatMap { primaryConnection(local: $0) }
         heartbeat.stopped(on: primary)
         runtime.event(.daemonShutdown, details: reason, on: primary)
         // At most 1 s more for queued notifications: SIGTERM must end keeld within 2 s, whatever a hook does.

@@ -27,7 +27,10 @@ struct PrimaryMonitor {
                 local = try await reconnectLocal()
                 continue
             }
-            guard let info = try? ServerInfo.read(local) else { continue }
+            guard let info = try? ServerInfo.read(local) else {
+                try await runtime.sleep(Double(config.monitorIntervalSecs))
+                continue
+            }
             if info.isInRecovery {
                 log.notice("local node \"\(config.nodeName)\" is now a standby")
                 return
@@ -114,7 +117,7 @@ enum LocalConnection {
         runtime.event(.localDisconnect, success: false, details: "unable to connect to local node", on: nil)
         while true {
             try await runtime.sleep(Double(runtime.config.monitorIntervalSecs))
-            if let conn = try? Connection(conninfo: runtime.config.conninfo) {
+            if let conn = runtime.tryConnect(runtime.config.conninfo) {
                 runtime.logger.notice("reconnected to local node \"\(config.nodeName)\"")
                 runtime.event(.localReconnect, details: "reconnected to local node", on: nil)
                 return conn

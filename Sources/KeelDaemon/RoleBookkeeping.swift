@@ -14,7 +14,7 @@ enum RoleBookkeeping {
         let deadline = runtime.now + timeout
         let interval = Double(max(1, config.int("promote_check_interval")))
         while true {
-            if let conn = try? Connection(conninfo: config.conninfo), (try? ServerInfo.read(conn))?.isInRecovery == false {
+            if let conn = runtime.tryConnect(config.conninfo), (try? ServerInfo.read(conn))?.isInRecovery == false {
                 return conn
             }
             if runtime.now >= deadline { return nil }
@@ -44,9 +44,9 @@ enum RoleBookkeeping {
     /// `standby_follow` with `%p %c %a` = the followed node. Failures are logged.
     static func followed(runtime: DaemonRuntime, upstream: NodeRecord?, upstreamID: Int) {
         let config = runtime.config
-        let primary = upstream.flatMap { try? Connection(conninfo: $0.conninfo) }
-            ?? (try? Connection(conninfo: config.conninfo)).flatMap { local in
-                PrimaryFinder.find(((try? MetadataStore(connection: local).nodes()) ?? []).filter { $0.nodeID != config.nodeID })?.1
+        let primary = upstream.flatMap { runtime.tryConnect($0.conninfo) }
+            ?? runtime.tryConnect(config.conninfo).flatMap { local in
+                PrimaryFinder.find(((try? MetadataStore(connection: local).nodes()) ?? []).filter { $0.nodeID != config.nodeID }, deadlines: runtime.deadlines)?.1
             }
         guard let primary else {
             runtime.logger.error("unable to record the new upstream of node \(config.nodeID): no primary answers")

@@ -11,7 +11,7 @@ final class StandbyMonitor {
     private let runtime: DaemonRuntime
     private let heartbeat: Heartbeat
     private let waker = Waker()
-    private lazy var watcher = UpstreamWatcher(waker: waker)
+    private lazy var watcher = UpstreamWatcher(waker: waker) { [runtime] in runtime.tryConnect($0) }
     private var machine: FailoverMachine
     private var local: Connection
     private var nextCheck: Double
@@ -73,7 +73,7 @@ final class StandbyMonitor {
                 paused = isPaused
                 try await perform(machine.handle(.pauseChanged(now: now, paused: isPaused)))
             }
-            if let candidate = waitingFor, let conn = try? Connection(conninfo: record(candidate)?.conninfo ?? ""),
+            if let candidate = waitingFor, let conn = runtime.tryConnect(record(candidate)?.conninfo ?? ""),
                (try? ServerInfo.read(conn))?.isInRecovery == false {
                 waitingFor = nil
                 try await perform(machine.handle(.primaryAppeared(now: now, nodeID: candidate)))
@@ -115,11 +115,11 @@ final class StandbyMonitor {
         watcher.watch(upstream.conninfo)
         switch runtime.config.connectionCheckType {
         case .ping:
-            return Connection.ping(upstream.conninfo) == .ok
+            return runtime.ping(upstream.conninfo) == .ok
         case .connection:
-            return (try? Connection(conninfo: upstream.conninfo)) != nil
+            return runtime.tryConnect(upstream.conninfo) != nil
         case .query:
-            if queryConnection?.isOK != true { queryConnection = try? Connection(conninfo: upstream.conninfo) }
+            if queryConnection?.isOK != true { queryConnection = runtime.tryConnect(upstream.conninfo) }
             guard let conn = queryConnection, (try? conn.query(runtime.config.string("connection_check_query"))) != nil else {
                 queryConnection = nil
                 return false
@@ -145,7 +145,7 @@ final class StandbyMonitor {
     private func primaryConnectionForWrites() -> (NodeRecord, Connection)? {
         let nodes = (try? MetadataStore(connection: local).nodes()) ?? []
         guard let primary = nodes.first(where: { $0.type == .primary && $0.active }) else { return nil }
-        if primaryConnection?.isOK != true { primaryConnection = try? Connection(conninfo: primary.conninfo) }
+        if primaryConnection?.isOK != true { primaryConnection = runtime.tryConnect(primary.conninfo) }
         guard let conn = primaryConnection else { return nil }
         return (primary, conn)
     }
@@ -157,11 +157,12 @@ final class StandbyMonitor {
         let others = nodes.filter { $0.nodeID != me.nodeID }
         // Probe every node at once: an unreachable one costs up to its connect_timeout.
         let results = ProbeResults(count: others.count)
+        let deadlines = runtime.deadlines
         DispatchQueue.concurrentPerform(iterations: others.count) { i in
-            results.set(i, NodeProbe.probe(others[i], among: nodes))
+            results.set(i, NodeProbe.probe(others[i], among: nodes, deadlines: deadlines))
         }
         let all = results.values
-        let mine = NodeProbe.probe(me, among: nodes)
+        let mine = NodeProbe.probe(me, among: nodes, deadlines: deadlines)
         let view = { (p: NodeProbe) in p.peerView(lostPrimaryID: lost.nodeID, probes: all) }
         let term = ((try? store.votingTerm()) ?? nil) ?? 1
         electionReferenceLSN = ([mine] + all).filter { $0.reachable && $0.node.type != .witness }.compactMap(\.lastReceivedLSN).max()
@@ -233,7 +234,7 @@ final class StandbyMonitor {
             connection = local
         } else {
             let nodes = (try? MetadataStore(connection: local).nodes()) ?? []
-            connection = PrimaryFinder.find(nodes.filter { $0.nodeID != runtime.config.nodeID })?.1
+            connection = PrimaryFinder.find(nodes.filter { $0.nodeID != runtime.config.nodeID }, deadlines: runtime.deadlines)?.1
         }
         let former = records().upstream
         runtime.event(event, success: success, details: details, on: connection, primary: former)

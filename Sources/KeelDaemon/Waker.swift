@@ -79,8 +79,14 @@ final class UpstreamWatcher: @unchecked Sendable {
     private var conninfo: String?
     private var stopped = false
     private let waker: Waker
+    private let connect: @Sendable (String) -> Connection?
 
-    init(waker: Waker) { self.waker = waker }
+    /// `connect` opens the watched connection (keeld's, with its deadlines and keepalives, so that a
+    /// silent partition also ends the watch).
+    init(waker: Waker, connect: @escaping @Sendable (String) -> Connection?) {
+        self.waker = waker
+        self.connect = connect
+    }
 
     /// Watches `conninfo` from now on (`nil` = watch nothing).
     func watch(_ conninfo: String?) { lock.withLock { self.conninfo = conninfo } }
@@ -92,7 +98,7 @@ final class UpstreamWatcher: @unchecked Sendable {
             while true {
                 let (target, isStopped) = lock.withLock { (conninfo, stopped) }
                 if isStopped { return }
-                guard let target, let connection = try? Connection(conninfo: target) else {
+                guard let target, let connection = connect(target) else {
                     Thread.sleep(forTimeInterval: 0.5)
                     continue
                 }

@@ -37,7 +37,7 @@ struct WitnessMonitor {
     /// A connection to registered node `id` when it answers and is not in recovery; `nil` otherwise.
     private func primaryConnection(id: Int, local: Connection) -> Connection? {
         guard let conninfo = (try? MetadataStore(connection: local).node(id: id))?.conninfo,
-              let conn = try? Connection(conninfo: conninfo),
+              let conn = runtime.tryConnect(conninfo),
               let row = try? conn.queryRow("SELECT pg_catalog.pg_is_in_recovery() AS recovery"),
               row.bool("recovery") == false else { return nil }
         return conn
@@ -46,7 +46,7 @@ struct WitnessMonitor {
     private func sync(local: Connection, lastPrimary: inout Int?) {
         let store = MetadataStore(connection: local)
         let nodes = (try? store.nodes()) ?? []
-        guard let (primary, conn) = PrimaryFinder.find(nodes) else {
+        guard let (primary, conn) = PrimaryFinder.find(nodes, deadlines: runtime.deadlines) else {
             if lastPrimary != nil || nodes.isEmpty {
                 runtime.logger.warning("witness: no primary is reachable; metadata not refreshed, looking again every monitor interval")
             }

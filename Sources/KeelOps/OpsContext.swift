@@ -66,6 +66,9 @@ public struct OpsContext: Sendable {
     public var output: @Sendable (String) -> Void
     /// Runs the hooks (shell and Lua); the process's one runner (`HookRunner.shared` in `keel`, keeld's own).
     public var hooks: HookRunner
+    /// Where an operation's event notifications go instead of running inline (keeld: its queue, so that
+    /// `event_notification_command` never holds up the monitoring loop); `nil` runs them inline.
+    public var notifier: (@Sendable (EventRecord, NodeRecord?) -> Void)?
 
     /// A context for the node configured in `config`; `hooks` defaults to the process's shared runner.
     public init(config: KeelConfig, logger: Logger, dryRun: Bool = false, force: Bool = false, format: OutputFormat = .text,

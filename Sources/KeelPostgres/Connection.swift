@@ -6,13 +6,27 @@ import KeelCore
 ///
 /// Connection parameters come from the conninfo string and libpq's usual sources (`PG*` environment
 /// variables, `~/.pgpass` or `passfile`, `connect_timeout`). Calls block the calling thread; a
-/// `Connection` is used from one task at a time (it is not `Sendable`).
+/// `Connection` is used from one task at a time (it is not `Sendable`). A connection opened with
+/// `ConnectionDeadlines` (keeld's) bounds every call on the client's clock as well
+/// (`Connection+Deadline.swift`).
 public final class Connection {
     private let conn: OpaquePointer
     /// The raw `PGconn*`, for extensions of this type only.
     var handle: OpaquePointer { conn }
     /// The conninfo with any password masked, for messages.
     public let target: String
+    /// The client-side deadlines of every call, when opened with them.
+    public let deadlines: ConnectionDeadlines?
+    /// Set when a call passed its deadline: the socket was shut down and the connection is unusable.
+    var broken = false
+
+    /// Wraps an open `PGconn*` (the deadline-bounded initializer).
+    init(handle: OpaquePointer, target: String, deadlines: ConnectionDeadlines?) {
+        conn = handle
+        self.target = target
+        self.deadlines = deadlines
+        PQsetNoticeProcessor(conn, { _, _ in }, nil)
+    }
 
     /// Opens a connection. Throws `PostgresError` with `kind == .connection` (exit 6) and libpq's message.
     public init(conninfo: String) throws(PostgresError) {
@@ -26,6 +40,7 @@ public final class Connection {
             throw PostgresError(kind: .connection, message: message, target: target)
         }
         conn = c
+        deadlines = nil
         PQsetNoticeProcessor(conn, { _, _ in }, nil)
     }
 
@@ -54,7 +69,7 @@ public final class Connection {
     }
 
     /// Whether the connection is still usable (`PQstatus`).
-    public var isOK: Bool { PQstatus(conn) == CONNECTION_OK }
+    public var isOK: Bool { !broken && PQstatus(conn) == CONNECTION_OK }
 
     /// The server's major/minor version as an integer (`150018` for 15.18).
     public var serverVersion: Int { Int(PQserverVersion(conn)) }
@@ -64,6 +79,7 @@ public final class Connection {
     /// message; `.connection` when the connection is lost).
     @discardableResult
     public func query(_ sql: String, _ parameters: [(any PostgresParameter)?] = []) throws(PostgresError) -> [Row] {
+        if let deadlines { return try boundedQuery(sql, parameters, simple: false, timeout: deadlines.query) }
         let texts: [String?] = parameters.map { $0?.postgresText }
         var cStrings: [UnsafeMutablePointer<CChar>?] = texts.map { $0.flatMap { strdup($0) } }
         defer { cStrings.forEach { free($0) } }
@@ -80,20 +96,26 @@ public final class Connection {
         case PGRES_TUPLES_OK, PGRES_COMMAND_OK, PGRES_EMPTY_QUERY:
             return Connection.rows(of: result)
         default:
-            func field(_ code: Character) -> String? {
-                guard let p = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
-                return String(cString: p)
-            }
-            let message = field("M") ?? Connection.trimmed(PQresultErrorMessage(result))
-            throw PostgresError(kind: isOK ? .query : .connection, sqlState: field("C"), message: message,
-                                detail: field("D"), hint: field("H"), target: target)
+            throw resultError(result)
         }
+    }
+
+    /// The error a failed result carries (SQLSTATE, message, detail, hint).
+    func resultError(_ result: OpaquePointer) -> PostgresError {
+        func field(_ code: Character) -> String? {
+            guard let p = PQresultErrorField(result, Int32(code.asciiValue!)) else { return nil }
+            return String(cString: p)
+        }
+        let message = field("M") ?? Connection.trimmed(PQresultErrorMessage(result))
+        return PostgresError(kind: isOK ? .query : .connection, sqlState: field("C"), message: message,
+                             detail: field("D"), hint: field("H"), target: target)
     }
 
     /// Runs `command` with the simple-query protocol (`PQexec`), the only one a physical replication
     /// connection (`replication=true`) accepts, e.g. `IDENTIFY_SYSTEM`. Throws `PostgresError`.
     @discardableResult
     public func simpleQuery(_ command: String) throws(PostgresError) -> [Row] {
+        if let deadlines { return try boundedQuery(command, [], simple: true, timeout: deadlines.query) }
         guard let result = PQexec(conn, command) else {
             throw PostgresError(kind: .connection, message: Connection.trimmed(PQerrorMessage(conn)), target: target)
         }
@@ -124,7 +146,7 @@ public final class Connection {
         }
     }
 
-    private static func rows(of result: OpaquePointer) -> [Row] {
+    static func rows(of result: OpaquePointer) -> [Row] {
         let nColumns = PQnfields(result)
         let columns = (0..<nColumns).map { String(cString: PQfname(result, $0)) }
         let oids = (0..<nColumns).map { UInt32(PQftype(result, $0)) }
@@ -136,7 +158,7 @@ public final class Connection {
         }
     }
 
-    private static func trimmed(_ p: UnsafePointer<CChar>?) -> String {
+    static func trimmed(_ p: UnsafePointer<CChar>?) -> String {
         guard let p else { return "unknown error" }
         return String(cString: p).trimmingCharacters(in: .whitespacesAndNewlines)
     }

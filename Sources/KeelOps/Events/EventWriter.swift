@@ -11,13 +11,17 @@ public struct EventWriter {
 
     public init(context: OpsContext) { self.context = context }
 
-    /// Writes the event (row and notification). `nodeID` defaults to this node; `primary` fills `%p %c %a`.
+    /// Writes the event (row and notification; the notification goes to `context.notifier` when set). `nodeID` defaults to this node; `primary` fills `%p %c %a`.
     /// Returns the recorded event.
     @discardableResult
     public func record(_ event: EventName, successful: Bool = true, details: String, on connection: Connection?,
                        nodeID: Int? = nil, primary: NodeRecord? = nil) async -> EventRecord {
         let record = write(event, successful: successful, details: details, on: connection, nodeID: nodeID)
-        await notify(record, primary: primary)
+        if let notifier = context.notifier {
+            notifier(record, primary)
+        } else {
+            await notify(record, primary: primary)
+        }
         return record
     }
 

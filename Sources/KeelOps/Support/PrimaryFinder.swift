@@ -4,10 +4,12 @@ import KeelPostgres
 /// Finding the current primary among registered nodes: the reachable node that is not in recovery and is
 /// not a witness, preferring the highest timeline when a former primary is also running.
 public enum PrimaryFinder {
-    public static func find(_ nodes: [NodeRecord], excluding: Set<Int> = []) -> (NodeRecord, Connection)? {
+    /// The current primary and a connection to it; `deadlines` bound each connection and query (keeld's).
+    public static func find(_ nodes: [NodeRecord], excluding: Set<Int> = [],
+                            deadlines: ConnectionDeadlines? = nil) -> (NodeRecord, Connection)? {
         var best: (NodeRecord, Connection, Int)?
         for node in nodes where node.type != .witness && !excluding.contains(node.nodeID) {
-            guard let conn = try? Connection(conninfo: node.conninfo),
+            guard let conn = try? Connection.open(node.conninfo, deadlines: deadlines),
                   let row = try? conn.queryRow("""
                     SELECT pg_catalog.pg_is_in_recovery() AS recovery,
                            CASE WHEN pg_catalog.pg_is_in_recovery() THEN 0
