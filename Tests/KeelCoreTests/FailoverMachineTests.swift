@@ -103,7 +103,9 @@ enum Runs {
 
     // MARK: - the scenarios
 
-    static let all: [MachineScenario] = [
+    static let all: [MachineScenario] = classic + faults
+
+    static let classic: [MachineScenario] = [
         MachineScenario("reconnect: the detecting check is attempt 1; (reconnect_attempts - 1) × reconnect_interval, "
                         + "then the election", [
             Step(check(0, true), .monitoring, [.scheduleCheck(at: 2)], says: "is reachable"),

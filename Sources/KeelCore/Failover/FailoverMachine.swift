@@ -19,6 +19,9 @@ public struct FailoverMachine: Sendable {
     public internal(set) var upstreamNodeID: Int?
     /// The result of the last upstream check (true until one fails).
     public internal(set) var upstreamReachable = true
+    /// When the last counted reconnection attempt was made (`reconnecting`): the next one counts only
+    /// `reconnect_interval` later, whatever wakes the daemon earlier.
+    public internal(set) var lastAttemptAt: Double?
     /// True once this node is the primary (promoted, or started in `.primary`); a paused node
     /// resumes as primary when it is.
     public internal(set) var isPrimary: Bool
@@ -27,8 +30,9 @@ public struct FailoverMachine: Sendable {
 
     /// Node names by ID, learned from election inputs, for the log lines.
     var nodeNames: [Int: String]
-    /// Set while this node's WAL receiver is stopped (`standby_disconnect_on_failover`).
-    var walReceiverDisconnected = false
+    /// Set while this node's WAL receiver is stopped (`standby_disconnect_on_failover`). keeld persists
+    /// the fact itself (its facts file) and restores the receiver after a restart.
+    public internal(set) var walReceiverDisconnected = false
     /// The new primary a manual-mode node already reported `standby_disconnect_manual` for.
     var manualNoticeSent: Int?
 
@@ -49,6 +53,9 @@ public struct FailoverMachine: Sendable {
     public func reconfigured(with settings: FailoverSettings) -> FailoverMachine {
         var copy = FailoverMachine(settings: settings, initial: state, upstreamNodeID: upstreamNodeID, nodeNames: nodeNames)
         copy.upstreamReachable = upstreamReachable
+        copy.lastAttemptAt = lastAttemptAt
+        copy.walReceiverDisconnected = walReceiverDisconnected
+        copy.manualNoticeSent = manualNoticeSent
         copy.isPrimary = isPrimary
         copy.lastTransition = lastTransition
         return copy
@@ -89,7 +96,7 @@ struct Trigger: Sendable {
         case .upstreamCheck(_, let value), .validation(_, let value, _), .promotion(_, let value, _),
              .follow(_, let value, _, _), .pauseChanged(_, let value):
             value
-        case .election, .primaryAppeared, .siblingsDisconnected, .timer:
+        case .election, .primaryAppeared, .siblingsDisconnected, .timer, .electionUnavailable:
             false
         }
     }
@@ -105,6 +112,7 @@ struct Trigger: Sendable {
         switch event {
         case .promotion(_, _, let detail), .follow(_, _, _, let detail): detail
         case .validation(_, _, let reason): reason ?? "no reason given"
+        case .electionUnavailable(_, let reason): reason
         default: ""
         }
     }
@@ -171,6 +179,9 @@ extension FailoverMachine {
             + enterDegraded(now)
     }
 
+    /// When the next reconnection attempt counts: the last one plus `reconnect_interval`.
+    var nextAttemptAt: Double { (lastAttemptAt ?? -.infinity) + settings.reconnectInterval }
+
     /// `.enableWALReceiver` when this node's WAL receiver was stopped for the election.
     mutating func restartWALReceiver() -> [MonitorAction] {
         guard walReceiverDisconnected else { return [] }
@@ -211,6 +222,7 @@ extension FailoverMachine {
         case .pauseChanged(_, let paused): paused ? "a pause request" : "an unpause request"
         case .siblingsDisconnected: "the news that the siblings' WAL receivers stopped"
         case .timer(let now): "a timer at \(formatSeconds(now)) s"
+        case .electionUnavailable(_, let reason): "a failed election gathering (\(reason))"
         }
     }
 }

@@ -22,11 +22,23 @@ public enum MonitorEvent: Sendable, Equatable {
     case siblingsDisconnected(now: Double)
     /// A deadline scheduled with `MonitorAction.scheduleTimer` (or `waitForPrimary`) passed.
     case timer(now: Double)
+    /// `MonitorAction.gatherElection` failed (the local metadata or this node's record could not be
+    /// read within its deadline); `reason` says why.
+    case electionUnavailable(now: Double, reason: String)
 
     /// The event without its payload, for the transition table.
     public enum Kind: String, Sendable, Equatable, CaseIterable {
         case upstreamCheck, election, validation, promotion, primaryAppeared, follow, pauseChanged
-        case siblingsDisconnected, timer
+        case siblingsDisconnected, timer, electionUnavailable
+
+        /// The result of an action the daemon always reports back, success or failure (`gatherElection`,
+        /// `runValidation`, `promote`, `follow`): the effector turns every failure into one of these.
+        public var isActionResult: Bool {
+            switch self {
+            case .election, .electionUnavailable, .validation, .promotion, .follow: true
+            default: false
+            }
+        }
     }
 
     /// This event's kind.
@@ -41,6 +53,7 @@ public enum MonitorEvent: Sendable, Equatable {
         case .pauseChanged: .pauseChanged
         case .siblingsDisconnected: .siblingsDisconnected
         case .timer: .timer
+        case .electionUnavailable: .electionUnavailable
         }
     }
 
@@ -49,7 +62,7 @@ public enum MonitorEvent: Sendable, Equatable {
         switch self {
         case .upstreamCheck(let now, _), .validation(let now, _, _), .promotion(let now, _, _),
              .primaryAppeared(let now, _), .follow(let now, _, _, _), .pauseChanged(let now, _),
-             .siblingsDisconnected(let now), .timer(let now):
+             .siblingsDisconnected(let now), .timer(let now), .electionUnavailable(let now, _):
             now
         case .election(let input):
             input.now

@@ -84,6 +84,32 @@ extension Transitions {
                    .notify(event: .failoverAborted, success: true, details: sentence)]
                 + m.enterDegraded(t.now)
         },
+        // gatherElection failed (the effector turns the failure into an event): try again after
+        // monitor_interval_secs, and leave the election when the upstream answers again.
+        row(.electionUnavailable, .electing, .electionUnavailable, .electing,
+            "the cluster could not be read for the election: gather again after monitor_interval_secs") { m, t in
+            let interval = m.settings.monitorInterval
+            return [.log(level: .error, message: "unable to gather the cluster's state for the election: \(t.detail); "
+                         + "trying again in \(formatSeconds(interval)) s"),
+                    .scheduleTimer(at: t.now + interval), .scheduleCheck(at: t.now + interval)]
+        },
+        row(.electionRetry, .electing, .timer, .electing, "gather the election again") { m, _ in
+            [.log(level: .notice, message: "gathering the cluster's state for the election again"), .gatherElection]
+        },
+        row(.electingUpstreamBack, .electing, .upstreamCheck, when: "reachable", .monitoring,
+            "upstream back before an election could be held: record repmgrd_upstream_reconnect, resume monitoring",
+            if: { _, t in t.flag }) { m, t in
+            let sentence = "reconnected to upstream \(m.upstream) before an election could be held"
+            return m.restartWALReceiver()
+                + [.log(level: .notice, message: sentence + "; failover abandoned, resuming monitoring"),
+                   .notify(event: .upstreamReconnect, success: true, details: sentence)] + m.enterMonitoring(t.now)
+        },
+        row(.electingUpstreamStillLost, .electing, .upstreamCheck, when: "unreachable", .electing,
+            "upstream still lost while the election waits: check again after monitor_interval_secs") { m, t in
+            m.upstreamReachable = false
+            return [.log(level: .debug, message: "upstream \(m.upstream) is still unreachable; waiting to gather the election"),
+                    .scheduleCheck(at: t.now + m.settings.monitorInterval)]
+        },
         row(.validationAllowed, .validating, .validation, when: "allowed", .promoting,
             "validation allowed: promote this node", if: { _, t in t.flag }) { m, _ in
             guard case .validating(let term) = m.state else { return [] }

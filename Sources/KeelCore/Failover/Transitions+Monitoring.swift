@@ -16,6 +16,7 @@ extension Transitions {
             if: { m, t in !t.flag && m.settings.reconnectAttempts > 1 }) { m, t in
             m.upstreamReachable = false
             m.state = .reconnecting(since: t.now, attempts: 1)
+            m.lastAttemptAt = t.now
             let s = m.settings
             return [.log(level: .warning, message: "unable to connect to upstream \(m.upstream) (attempt 1 of "
                          + "\(s.reconnectAttempts)); \(plural(s.reconnectAttempts - 1, "more attempt")) will be made, one every "
@@ -57,11 +58,24 @@ extension Transitions {
             return [.log(level: .notice, message: sentence),
                     .notify(event: .upstreamReconnect, success: true, details: sentence)] + m.enterMonitoring(t.now)
         },
+        // An attempt counts only reconnect_interval after the previous one, whatever made the daemon
+        // check earlier (the upstream watcher's notice of a closed socket, a pause change): attempts
+        // stay spaced, so the upstream is deemed lost (reconnect_attempts - 1) × reconnect_interval
+        // after the detecting check at the earliest.
+        row(.reconnectTooSoon, .reconnecting, .upstreamCheck, when: "unreachable, reconnect_interval not over",
+            .reconnecting, "a check before reconnect_interval has passed is not an attempt: check again when it has",
+            if: { m, t in !t.flag && t.now < m.nextAttemptAt }) { m, t in
+            [.log(level: .debug, message: "upstream \(m.upstream) is still unreachable; the next attempt counts at "
+                  + "\(formatSeconds(m.nextAttemptAt)) s (one every \(formatSeconds(m.settings.reconnectInterval)) s, "
+                  + "reconnect_interval)"),
+             .scheduleCheck(at: m.nextAttemptAt)]
+        },
         row(.reconnectFailed, .reconnecting, .upstreamCheck, when: "unreachable, attempts left", .reconnecting,
             "reconnection attempt failed: try again after reconnect_interval",
             if: { m, t in !t.flag && attempts(m) + 1 < m.settings.reconnectAttempts }) { m, t in
             guard case .reconnecting(let since, let made) = m.state else { return [] }
             m.state = .reconnecting(since: since, attempts: made + 1)
+            m.lastAttemptAt = t.now
             return [.log(level: .info, message: "attempt \(made + 1) of \(m.settings.reconnectAttempts) "
                          + "to upstream \(m.upstream) failed; next attempt in "
                          + "\(formatSeconds(m.settings.reconnectInterval)) s"),
@@ -208,6 +222,7 @@ extension Transitions {
             .reconnecting, "unpaused with the upstream lost: continue the reconnection attempts",
             if: { m, t in !t.flag && !m.upstreamReachable && m.settings.reconnectAttempts > 1 }) { m, t in
             m.state = .reconnecting(since: t.now, attempts: 1)
+            m.lastAttemptAt = t.now
             let s = m.settings
             return [.log(level: .notice, message: "monitoring resumed (unpaused) with upstream \(m.upstream) unreachable "
                          + "(attempt 1 of \(s.reconnectAttempts) failed while paused); "

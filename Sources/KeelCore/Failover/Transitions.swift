@@ -1,11 +1,12 @@
 /// The names of the rows of `Transitions.table`, one per transition.
 public enum TransitionID: String, Sendable, Equatable, CaseIterable {
     case upstreamHealthy, upstreamLost, upstreamLostManual, upstreamLostDisconnectSiblings, upstreamLostElect
-    case upstreamReconnected, reconnectFailed, reconnectExhaustedManual, reconnectExhaustedDisconnectSiblings
+    case upstreamReconnected, reconnectTooSoon, reconnectFailed, reconnectExhaustedManual, reconnectExhaustedDisconnectSiblings
     case reconnectExhaustedElect
     case siblingsDisconnected, siblingWaitOver
     case electionWonValidate, electionWon, electionLost, electionFollowExisting, electionPrimaryReappeared
     case electionCancelled, electionNoCandidate
+    case electionUnavailable, electionRetry, electingUpstreamBack, electingUpstreamStillLost
     case validationAllowed, validationVetoed
     case rerunUpstreamBack, rerunUpstreamStillLost, rerunDisconnectSiblings, rerunElect
     case promoted, promotionFailed
@@ -51,6 +52,14 @@ public struct Transition: Sendable {
 public enum Transitions {
     /// Every transition, in matching order.
     public static let table: [Transition] = monitoring + reconnecting + failover + afterElection + degraded + paused
+
+    /// The events `kind`'s rows expect (catch-all rows aside): what the daemon must observe or deliver
+    /// while in that state. `upstreamCheck`: check the upstream; `primaryAppeared`: look for a primary;
+    /// `siblingsDisconnected`: watch the siblings' WAL receivers; `timer`: keep the scheduled deadline;
+    /// `pauseChanged`: read the pause flag; the rest are the results of the actions the state started.
+    public static func expectedEvents(in kind: MonitorState.Kind) -> Set<MonitorEvent.Kind> {
+        Set(table.filter { $0.from == kind || $0.from == nil }.compactMap(\.on))
+    }
 
     /// The row named `id`.
     public static func row(_ id: TransitionID) -> Transition {
