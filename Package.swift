@@ -64,6 +64,7 @@ let package = Package(
         .testTarget(name: "KeelCoreTests", dependencies: ["KeelCore"]),
         .testTarget(name: "KeelLuaTests", dependencies: ["KeelLua", "KeelCore"]),
         .testTarget(name: "KeelOpsTests", dependencies: ["KeelOps", "KeelPostgres", "KeelLua", "KeelCore"]),
+        .testTarget(name: "KeelDaemonTests", dependencies: ["KeelDaemon", "KeelCore"]),
         .testTarget(name: "KeelIntegrationTests", dependencies: ["KeelTesting", "KeelOps", "KeelPostgres", "KeelCore"]),
     ]
 )

@@ -41,7 +41,7 @@ final class Waker: @unchecked Sendable {
         guard let mine else { return true }
         let timedOut = TimedOut()
         let timer = Task { [weak self] in
-            try? await Task.sleep(for: .milliseconds(Int(max(0, seconds) * 1000)))
+            try? await Task.sleep(for: .milliseconds(Int((max(0, seconds) * 1000).rounded(.up))))
             timedOut.set()
             self?.resume(generation: mine)
         }

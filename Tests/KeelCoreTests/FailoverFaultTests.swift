@@ -21,16 +21,17 @@ extension Runs {
                         with { $0.reconnectAttempts = 1 }, [
             Step(check(0, false), .electing, [disconnected, .gatherElection]),
             Step(.electionUnavailable(now: 0.5, reason: "metadata unreadable"), .electing,
-                 [.scheduleTimer(at: 2.5), .scheduleCheck(at: 2.5)], says: "metadata unreadable; trying again in 2 s"),
-            Step(check(2.5, false), .electing, [.scheduleCheck(at: 4.5)], says: "still unreachable"),
-            Step(.timer(now: 2.5), .electing, [.gatherElection], says: "again"),
+                 [.scheduleCheck(at: 2.5)], says: "metadata unreadable; trying again in 2 s"),
+            Step(check(2.5, false), .electing, [.gatherElection], says: "still unreachable; gathering"),
+            Step(.electionUnavailable(now: 2.6, reason: "timeout"), .electing, [.scheduleCheck(at: 4.6)]),
+            Step(check(4.6, false), .electing, [.gatherElection]),
             Step(.election(win(3)), .promoting(term: 8), [.promote(term: 8)]),
         ]),
         MachineScenario("the election cannot be gathered and the upstream comes back: monitoring, WAL receiver restarted",
                         with { $0.reconnectAttempts = 1; $0.standbyDisconnectOnFailover = true }, [
             Step(check(0, false), .disconnectingSiblings(until: 30), [disconnected, .disconnectWALReceiver, .scheduleTimer(at: 30)]),
             Step(.siblingsDisconnected(now: 1), .electing, [.gatherElection]),
-            Step(.electionUnavailable(now: 1, reason: "timeout"), .electing, [.scheduleTimer(at: 3), .scheduleCheck(at: 3)]),
+            Step(.electionUnavailable(now: 1, reason: "timeout"), .electing, [.scheduleCheck(at: 3)]),
             Step(check(3, true), .monitoring,
                  [.enableWALReceiver,
                   reconnected("reconnected to upstream node \"alpha\" (ID: 1) before an election could be held"),
@@ -130,7 +131,7 @@ struct FailoverFaultTests {
         #expect(Transitions.expectedEvents(in: .disconnectingSiblings).isSuperset(of: [.siblingsDisconnected, .timer]))
         #expect(Transitions.expectedEvents(in: .degraded).isSuperset(of: [.upstreamCheck, .primaryAppeared, .timer]))
         #expect(Transitions.expectedEvents(in: .waitingForPrimary).isSuperset(of: [.primaryAppeared, .timer]))
-        #expect(Transitions.expectedEvents(in: .electing).isSuperset(of: [.election, .electionUnavailable, .timer, .upstreamCheck]))
+        #expect(Transitions.expectedEvents(in: .electing).isSuperset(of: [.election, .electionUnavailable, .upstreamCheck]))
         for kind in MonitorState.Kind.allCases { #expect(Transitions.expectedEvents(in: kind).contains(.pauseChanged)) }
     }
 

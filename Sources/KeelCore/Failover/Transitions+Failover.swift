@@ -84,17 +84,14 @@ extension Transitions {
                    .notify(event: .failoverAborted, success: true, details: sentence)]
                 + m.enterDegraded(t.now)
         },
-        // gatherElection failed (the effector turns the failure into an event): try again after
-        // monitor_interval_secs, and leave the election when the upstream answers again.
+        // gatherElection failed (the effector turns the failure into an event): check the upstream after
+        // monitor_interval_secs; if it is back, leave the election, else gather again.
         row(.electionUnavailable, .electing, .electionUnavailable, .electing,
-            "the cluster could not be read for the election: gather again after monitor_interval_secs") { m, t in
+            "the cluster could not be read for the election: check the upstream after monitor_interval_secs") { m, t in
             let interval = m.settings.monitorInterval
             return [.log(level: .error, message: "unable to gather the cluster's state for the election: \(t.detail); "
                          + "trying again in \(formatSeconds(interval)) s"),
-                    .scheduleTimer(at: t.now + interval), .scheduleCheck(at: t.now + interval)]
-        },
-        row(.electionRetry, .electing, .timer, .electing, "gather the election again") { m, _ in
-            [.log(level: .notice, message: "gathering the cluster's state for the election again"), .gatherElection]
+                    .scheduleCheck(at: t.now + interval)]
         },
         row(.electingUpstreamBack, .electing, .upstreamCheck, when: "reachable", .monitoring,
             "upstream back before an election could be held: record repmgrd_upstream_reconnect, resume monitoring",
@@ -104,11 +101,12 @@ extension Transitions {
                 + [.log(level: .notice, message: sentence + "; failover abandoned, resuming monitoring"),
                    .notify(event: .upstreamReconnect, success: true, details: sentence)] + m.enterMonitoring(t.now)
         },
-        row(.electingUpstreamStillLost, .electing, .upstreamCheck, when: "unreachable", .electing,
-            "upstream still lost while the election waits: check again after monitor_interval_secs") { m, t in
+        row(.electionRetry, .electing, .upstreamCheck, when: "unreachable", .electing,
+            "upstream still lost: gather the election again") { m, _ in
             m.upstreamReachable = false
-            return [.log(level: .debug, message: "upstream \(m.upstream) is still unreachable; waiting to gather the election"),
-                    .scheduleCheck(at: t.now + m.settings.monitorInterval)]
+            return [.log(level: .notice, message: "upstream \(m.upstream) is still unreachable; gathering the cluster's "
+                         + "state for the election again"),
+                    .gatherElection]
         },
         row(.validationAllowed, .validating, .validation, when: "allowed", .promoting,
             "validation allowed: promote this node", if: { _, t in t.flag }) { m, _ in

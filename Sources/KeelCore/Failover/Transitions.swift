@@ -6,7 +6,7 @@ public enum TransitionID: String, Sendable, Equatable, CaseIterable {
     case siblingsDisconnected, siblingWaitOver
     case electionWonValidate, electionWon, electionLost, electionFollowExisting, electionPrimaryReappeared
     case electionCancelled, electionNoCandidate
-    case electionUnavailable, electionRetry, electingUpstreamBack, electingUpstreamStillLost
+    case electionUnavailable, electingUpstreamBack, electionRetry
     case validationAllowed, validationVetoed
     case rerunUpstreamBack, rerunUpstreamStillLost, rerunDisconnectSiblings, rerunElect
     case promoted, promotionFailed
