@@ -44,6 +44,7 @@ public final class DaemonRuntime: @unchecked Sendable {
     public func opsContext() -> OpsContext {
         var context = OpsContext(config: config, logger: logger, hooks: hooks)
         context.notifier = { [weak self] record, primary in self?.notifications.enqueue(record, primary: primary) }
+        context.deadlines = deadlines
         return context
     }
 
@@ -74,6 +75,23 @@ public final class DaemonRuntime: @unchecked Sendable {
         let writer = EventWriter(context: opsContext())
         let record = writer.write(event, successful: success, details: details, on: connection)
         notifications.enqueue(record, primary: primary)
+    }
+
+    /// Records `event` entirely off the monitoring loop: the notification queue's worker finds the primary
+    /// of the moment (this node when it is one, else the reachable node running as primary), writes the row
+    /// there — every call bounded by `deadlines` — and then runs the notification.
+    public func eventOffLoop(_ event: EventName, success: Bool = true, details: String, primary: NodeRecord? = nil) {
+        notifications.enqueue(named: event.rawValue, primary: primary) { [self] in
+            EventWriter(context: opsContext()).write(event, successful: success, details: details, on: primaryForEvents())
+        }
+    }
+
+    /// Where event rows go: this node when it runs as primary, else the reachable primary (`PrimaryFinder`).
+    private func primaryForEvents() -> Connection? {
+        guard let local = tryConnect(config.conninfo) else { return nil }
+        if (try? ServerInfo.read(local))?.isInRecovery == false { return local }
+        let nodes = (try? MetadataStore(connection: local).nodes()) ?? []
+        return PrimaryFinder.find(nodes.filter { $0.nodeID != config.nodeID }, deadlines: deadlines)?.1
     }
 
     /// Sleeps `seconds` (never negative); throws `CancellationError` when keeld is stopping.

@@ -81,11 +81,22 @@ public final class Monitor: Service, @unchecked Sendable {
     }
 
     private func shutdown(reason: String) async {
-        let primary = runtime.tryConnect(runtime.config.conninfo).flatMap { primaryConnection(local: $0) }
-        heartbeat.stopped(on: primary)
-        runtime.event(.daemonShutdown, details: reason, on: primary)
-        // At most 1 s more for queued notifications: SIGTERM must end keeld within 2 s, whatever a hook does.
-        await runtime.notifications.drain(timeout: 1)
+        // The daemon's stop is recorded on the primary at best within 0.5 s (a frozen or unreachable node
+        // costs a connect deadline each); the exit never waits longer for it.
+        let started = runtime.now
+        let done = DispatchSemaphore(value: 0)
+        Thread { [self] in
+            let primary = runtime.tryConnect(runtime.config.conninfo).flatMap { primaryConnection(local: $0) }
+            heartbeat.stopped(on: primary)
+            runtime.event(.daemonShutdown, details: reason, on: primary)
+            done.signal()
+        }.start()
+        if done.wait(timeout: .now() + 0.5) == .timedOut {
+            runtime.logger.warning("the daemon's stop could not be recorded on the primary within 0.5 s")
+        }
+        // Queued events and notifications get what is left of 1.2 s: SIGTERM must end keeld within 2 s,
+        // whatever a hook or an unreachable primary does.
+        await runtime.notifications.drain(timeout: max(0.3, 1.2 - (runtime.now - started)))
         runtime.logger.notice("keeld terminating: \(reason)")
     }
 }

@@ -8,7 +8,8 @@ import Logging
 /// slow or hanging notification command never delays failure detection.
 public final class NotificationQueue: @unchecked Sendable {
     private struct Item: Sendable {
-        var record: EventRecord
+        /// The event to notify; when it must first be recorded, the worker runs this to write its row.
+        var record: @Sendable () -> EventRecord
         var primary: NodeRecord?
     }
 
@@ -27,7 +28,7 @@ public final class NotificationQueue: @unchecked Sendable {
         let box = WorkerState()
         Task {
             for await item in stream {
-                await writer().notify(item.record, primary: item.primary)
+                await writer().notify(item.record(), primary: item.primary)
                 box.ran()
             }
             box.finish()
@@ -49,11 +50,17 @@ public final class NotificationQueue: @unchecked Sendable {
 
     /// Queues the notification of `record`; never blocks.
     public func enqueue(_ record: EventRecord, primary: NodeRecord?) {
-        let result = continuation.yield(Item(record: record, primary: primary))
+        enqueue(named: record.event, primary: primary) { record }
+    }
+
+    /// Queues an event whose row is written by the worker (`recording` writes it and returns the record),
+    /// then notified: neither the write nor the notification runs on the monitoring loop. Never blocks.
+    public func enqueue(named event: String, primary: NodeRecord?, recording: @escaping @Sendable () -> EventRecord) {
+        let result = continuation.yield(Item(record: recording, primary: primary))
         if case .enqueued = result { lock.withLock { queuedCount += 1 } }
         if case .dropped = result {
             let total = lock.withLock { droppedCount += 1; return droppedCount }
-            logger.warning("notification queue full: event \"\(record.event)\" not notified (\(total) dropped so far)")
+            logger.warning("notification queue full: event \"\(event)\" not notified (\(total) dropped so far)")
         }
     }
 

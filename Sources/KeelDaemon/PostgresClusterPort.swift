@@ -14,7 +14,7 @@ final class PostgresClusterPort: ClusterPort {
     private(set) var local: Connection
     private var upstreamOverride: Int?
     private var queryConnection: Connection?
-    private var primaryConnection: Connection?
+    private var primaryConnection: (id: Int, connection: Connection)?
     /// The most advanced WAL position among the reachable nodes of the last election (for the validation hook).
     private var electionReferenceLSN: LSN?
 
@@ -89,8 +89,11 @@ final class PostgresClusterPort: ClusterPort {
     private func primaryConnectionForWrites() -> (NodeRecord, Connection)? {
         let nodes = (try? MetadataStore(connection: local).nodes()) ?? []
         guard let primary = nodes.first(where: { $0.type == .primary && $0.active }) else { return nil }
-        if primaryConnection?.isOK != true { primaryConnection = runtime.tryConnect(primary.conninfo) }
-        guard let conn = primaryConnection else { return nil }
+        // A new registered primary (after a failover) gets a new connection; the old one may hang on a frozen node.
+        if primaryConnection?.id != primary.nodeID || primaryConnection?.connection.isOK != true {
+            primaryConnection = runtime.tryConnect(primary.conninfo).map { (primary.nodeID, $0) }
+        }
+        guard let conn = primaryConnection?.connection else { return nil }
         return (primary, conn)
     }
 
@@ -166,17 +169,11 @@ final class PostgresClusterPort: ClusterPort {
         }
     }
 
-    /// Events go to the primary of the moment: this node once promoted, else the registered primary when
-    /// it answers; the notification is queued.
+    /// Events go to the primary of the moment (this node once promoted, else the reachable primary), row
+    /// and notification both written by the notification queue's worker: finding the primary can cost a
+    /// connect deadline per unreachable node, which must not delay the next reconnection attempt.
     func notify(_ event: EventName, success: Bool, details: String) {
-        var connection: Connection?
-        if (try? ServerInfo.read(local))?.isInRecovery == false {
-            connection = local
-        } else {
-            let nodes = (try? MetadataStore(connection: local).nodes()) ?? []
-            connection = PrimaryFinder.find(nodes.filter { $0.nodeID != runtime.config.nodeID }, deadlines: runtime.deadlines)?.1
-        }
-        runtime.event(event, success: success, details: details, on: connection, primary: records().upstream)
+        runtime.eventOffLoop(event, success: success, details: details, primary: records().upstream)
     }
 
     /// `failover_validation_command`: the shell form with `%n %a %v %u %t` (exit 0 allows the promotion),

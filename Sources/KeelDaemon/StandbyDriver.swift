@@ -94,17 +94,22 @@ final class StandbyDriver {
             paused = local.paused
             try await handle(.pauseChanged(now: clock(), paused: local.paused))
         }
+        try Task.checkCancellation()
         try await look()
+        try Task.checkCancellation()
         if let at = timerAt, clock() >= at {
             timerAt = nil
             try await handle(.timer(now: clock()))
         }
         // A wake-up from the upstream watcher means its connection just closed: check now. The machine
         // counts it as an attempt only when reconnect_interval has passed since the last one.
+        try Task.checkCancellation()
         if clock() >= nextCheck || woken {
+            // The attempt counts from when it started: a check that ends at its deadline does not push the
+            // next attempt back by that deadline.
+            let now = clock()
             let reachable = port.checkUpstream()
             if reachable { port.afterHealthyCheck(paused: paused) }
-            let now = clock()
             nextCheck = now + machine.settings.monitorInterval
             try await handle(.upstreamCheck(now: now, reachable: reachable))
         }

@@ -69,6 +69,9 @@ public struct OpsContext: Sendable {
     /// Where an operation's event notifications go instead of running inline (keeld: its queue, so that
     /// `event_notification_command` never holds up the monitoring loop); `nil` runs them inline.
     public var notifier: (@Sendable (EventRecord, NodeRecord?) -> Void)?
+    /// Deadlines for the probes of other nodes an operation makes (keeld's: a frozen node then costs the
+    /// deadline, not libpq's `connect_timeout`); `nil` = plain connections.
+    public var deadlines: ConnectionDeadlines?
 
     /// A context for the node configured in `config`; `hooks` defaults to the process's shared runner.
     public init(config: KeelConfig, logger: Logger, dryRun: Bool = false, force: Bool = false, format: OutputFormat = .text,

@@ -8,8 +8,8 @@ struct ConnectionDeadlinesTests {
     func defaults() {
         let d = ConnectionDeadlines(monitorInterval: 2, reconnectInterval: 10)
         #expect(d.connect == 2)
-        #expect(d.query == 3)
-        #expect(d.statementTimeoutMs == 2000)
+        #expect(d.query == 2)
+        #expect(d.statementTimeoutMs == 1600)
         #expect(d.connectTimeoutSecs == 2)
         #expect(d.keepalivesIdle == 2)
         #expect(d.keepalivesInterval == 1)
@@ -24,7 +24,7 @@ struct ConnectionDeadlinesTests {
         #expect(ConnectionDeadlines.callDeadline(monitorInterval: 0, reconnectInterval: 0) == 1)
         #expect(ConnectionDeadlines.callDeadline(monitorInterval: 600, reconnectInterval: 300) == 60)
         let fast = ConnectionDeadlines(monitorInterval: 1, reconnectInterval: 1)
-        #expect(fast.connect == 1 && fast.query == 1.5)
+        #expect(fast.connect == 1 && fast.query == 1 && fast.statementTimeoutMs == 800)
         // libpq's connect_timeout floor is 2 s; the client deadline is the binding one.
         #expect(fast.connectTimeoutSecs == 2)
     }
@@ -36,7 +36,7 @@ struct ConnectionDeadlinesTests {
                 let d = ConnectionDeadlines(monitorInterval: Double(i), reconnectInterval: Double(r))
                 let t = ConnectionDeadlines.callDeadline(monitorInterval: Double(i), reconnectInterval: Double(r))
                 #expect(d.connect <= Double(max(1, min(i, r))))
-                #expect(d.query <= 1.5 * t)
+                #expect(d.query <= t)
                 #expect(Double(d.statementTimeoutMs) / 1000 < d.query)
                 #expect(d.deadPeerWindow <= 5 * t + 2)
                 #expect(d.deadPeerWindow >= t)
@@ -49,7 +49,7 @@ struct ConnectionDeadlinesTests {
         let d = ConnectionDeadlines(monitorInterval: 2, reconnectInterval: 10)
         let all = Dictionary(uniqueKeysWithValues: d.conninfoParameters(existing: []).map { ($0.keyword, $0.value) })
         #expect(all == ["connect_timeout": "2", "keepalives": "1", "keepalives_idle": "2", "keepalives_interval": "1",
-                        "keepalives_count": "3", "tcp_user_timeout": "5000", "options": "-c statement_timeout=2000"])
+                        "keepalives_count": "3", "tcp_user_timeout": "5000", "options": "-c statement_timeout=1600"])
         let kept = d.conninfoParameters(existing: ["connect_timeout", "options"]).map(\.keyword)
         #expect(!kept.contains("connect_timeout") && !kept.contains("options"))
         #expect(kept.contains("keepalives"))

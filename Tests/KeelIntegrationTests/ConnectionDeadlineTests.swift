@@ -8,7 +8,7 @@ import KeelTesting
 /// kernel still accepts and acknowledges, nothing answers, and every call must still end by its deadline.
 @Suite("connection deadlines on a frozen server", .serialized)
 struct ConnectionDeadlineTests {
-    /// 1 s checks and 1 s between attempts: connect within 1 s, queries within 1.5 s.
+    /// 1 s checks and 1 s between attempts: connect and queries within 1 s, statement_timeout 800 ms.
     let deadlines = ConnectionDeadlines(monitorInterval: 1, reconnectInterval: 1)
 
     @Test("connect, query and ping end by their deadlines while the server is frozen, and work again once it resumes")
@@ -17,7 +17,7 @@ struct ConnectionDeadlineTests {
         defer { ws.close() }
         let server = try ws.startPrimary(name: "pg")
         let conn = try Connection(conninfo: server.conninfo(), deadlines: deadlines)
-        #expect(try conn.queryRow("SHOW statement_timeout")?.string("statement_timeout") == "1s")
+        #expect(try conn.queryRow("SHOW statement_timeout")?.string("statement_timeout") == "800ms")
         let postmaster = try #require(server.postmasterPID)
         let frozen = FrozenTree(root: postmaster)
         defer { frozen.thaw() }
@@ -60,7 +60,7 @@ struct ConnectionDeadlineTests {
         #expect(try conn.queryRow("SELECT 2 AS two")?.int("two") == 2)
         // The operator's own options keep statement_timeout: it is then set after connecting.
         let withOptions = try Connection(conninfo: server.conninfo() + " options='-c work_mem=8MB'", deadlines: deadlines)
-        #expect(try withOptions.queryRow("SHOW statement_timeout")?.string("statement_timeout") == "1s")
+        #expect(try withOptions.queryRow("SHOW statement_timeout")?.string("statement_timeout") == "800ms")
         #expect(try withOptions.queryRow("SHOW work_mem")?.string("work_mem") == "8MB")
     }
 
@@ -72,8 +72,8 @@ struct ConnectionDeadlineTests {
     }
 }
 
-/// A process and its descendants, stopped and resumed together (read from /proc).
-private final class FrozenTree {
+/// A process and its descendants, stopped (SIGSTOP) and resumed (SIGCONT) together, read from /proc.
+final class FrozenTree {
     let root: pid_t
     private var stopped: [pid_t] = []
 

@@ -7,9 +7,9 @@
 ///   reconnection attempts stay `R` apart;
 /// - connect: the client gives up after `T` (a nonblocking connect polled against the deadline);
 ///   `connect_timeout = max(2, ⌈T⌉)` is also passed, libpq's own floor being 2 s;
-/// - `statement_timeout = T` (the server cancels a slow query itself);
-/// - query: the client gives up after `T + min(1, T/2)` — the slack lets the server's own cancel
-///   arrive first — and drops the connection (a frozen server never answers a cancel);
+/// - `statement_timeout = 0.8 × T` (the server cancels a slow query itself, keeping the connection);
+/// - query: the client gives up after `T` and drops the connection (a frozen server never answers a
+///   cancel either), so a call never holds the loop longer than `T`;
 /// - TCP keepalives on: `keepalives_idle = ⌈T⌉`, `keepalives_interval = ⌈T/2⌉` (at least 1),
 ///   `keepalives_count = 3`, and `tcp_user_timeout` = that same dead-peer window
 ///   (`idle + interval × count` seconds, in ms), so an idle kept connection (the upstream watcher,
@@ -53,7 +53,7 @@ public struct ConnectionDeadlines: Sendable, Equatable {
         let idle = Int(t.rounded(.up))
         let interval = max(1, Int((t / 2).rounded(.up)))
         let count = 3
-        self.init(connect: t, query: t + min(1, t / 2), statementTimeoutMs: Int((t * 1000).rounded()),
+        self.init(connect: t, query: t, statementTimeoutMs: Int((t * 800).rounded()),
                   connectTimeoutSecs: max(2, idle), keepalivesIdle: idle, keepalivesInterval: interval,
                   keepalivesCount: count, tcpUserTimeoutMs: (idle + interval * count) * 1000)
     }

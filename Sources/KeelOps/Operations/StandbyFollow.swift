@@ -242,7 +242,7 @@ public struct StandbyFollow {
         let log = context.logger
         guard let former = nodes.first(where: { $0.nodeID == formerID }) else { return }
         let label = "former upstream node \"\(former.nodeName)\" (ID: \(formerID))"
-        guard let conn = try? Connection(conninfo: former.conninfo) else {
+        guard let conn = try? Connection.open(former.conninfo, deadlines: context.deadlines) else {
             log.warning("unable to connect to \(label): replication slot \"\(slotName)\" was not dropped there",
                         metadata: ["hint": "when that node is running again, drop the slot there with: SELECT pg_catalog.pg_drop_replication_slot('\(slotName)'); until then it holds back WAL (\"keel node check --slots\" on that node shows it)"])
             return

@@ -103,7 +103,7 @@ public struct StandbyPromote {
             throw KeelError(.badConfig, "\(me) is registered as a witness and cannot be promoted")
         }
         let nodes = try context.query { try store.nodes() }
-        let running = ReplicationProbe.runningPrimaries(among: nodes, excluding: config.nodeID)
+        let running = ReplicationProbe.runningPrimaries(among: nodes, excluding: config.nodeID, deadlines: context.deadlines)
         if let other = running.first {
             throw KeelError(.promotionFailed, "this replication cluster already has an active primary server",
                             detail: running.map { "node \"\($0.record.nodeName)\" (ID: \($0.record.nodeID)) is running as a primary at \"\(Conninfo.masked($0.record.conninfo))\"" }

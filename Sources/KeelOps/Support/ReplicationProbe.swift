@@ -17,8 +17,9 @@ public enum ReplicationProbe {
     }
 
     /// Connects to `record` and asks `pg_is_in_recovery()`; `nil` when it cannot be reached or the query fails.
-    public static func probe(_ record: NodeRecord) -> Reachable? {
-        guard let connection = try? Connection(conninfo: record.conninfo),
+    /// `deadlines` bound the connection and the query when given.
+    public static func probe(_ record: NodeRecord, deadlines: ConnectionDeadlines? = nil) -> Reachable? {
+        guard let connection = try? Connection.open(record.conninfo, deadlines: deadlines),
               let row = try? connection.queryRow("SELECT pg_catalog.pg_is_in_recovery() AS r"),
               let inRecovery = row.bool("r") else { return nil }
         return Reachable(record: record, connection: connection, isInRecovery: inRecovery)
@@ -27,10 +28,12 @@ public enum ReplicationProbe {
     /// The registered primaries and standbys of `nodes` (not `excluding`, not witnesses) that are reachable
     /// and not in recovery — running primaries — in `nodes`' order, active registered primaries first.
     /// Inactive records are probed too: a node marked failed that runs as a primary is still a primary.
-    public static func runningPrimaries(among nodes: [NodeRecord], excluding nodeID: Int) -> [Reachable] {
+    /// `deadlines` bound each probe when given.
+    public static func runningPrimaries(among nodes: [NodeRecord], excluding nodeID: Int,
+                                        deadlines: ConnectionDeadlines? = nil) -> [Reachable] {
         let candidates = nodes.filter { $0.nodeID != nodeID && ($0.type == .primary || $0.type == .standby) }
         let ordered = candidates.filter { $0.type == .primary && $0.active } + candidates.filter { !($0.type == .primary && $0.active) }
-        return ordered.compactMap(probe).filter { !$0.isInRecovery }
+        return ordered.compactMap { probe($0, deadlines: deadlines) }.filter { !$0.isInRecovery }
     }
 
     /// What `IDENTIFY_SYSTEM` says over a replication connection.

@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+import KeelTesting
+
+/// keeld with a frozen primary (postmaster and its children stopped with SIGSTOP): the kernel still
+/// accepts connections, nothing answers. The standbys must fail over in about the window of a crash,
+/// and stay responsive.
+@Suite("keeld with a frozen primary", .serialized)
+struct FrozenPrimaryTests {
+    @Test("SIGSTOP of the primary: a standby is promoted within the crash window plus the deadlines, the other follows, every keeld stops on SIGTERM within 2 s")
+    func frozenPrimary() throws {
+        let c = try FailoverCluster("frozen", standbys: 2, witness: true, common: "connection_check_type=query")
+        try c.startDaemons()
+        try c.waitForStreaming("node2", from: "node1")
+        try c.waitForStreaming("node3", from: "node1")
+        try waitFor("standbys monitoring", timeout: 30) { c.log("node2").contains("is reachable") && c.log("node3").contains("is reachable") }
+        let postmaster = try #require(c.server("node1").postmasterPID)
+        let frozen = FrozenTree(root: postmaster)
+        defer { frozen.thaw() }
+        let clock = ContinuousClock()
+        let started = clock.now
+        frozen.freeze()
+        let winner = try c.waitForNewPrimary(among: ["node2", "node3"], timeout: 30)
+        let took = clock.now - started
+        // Crash window: (reconnect_attempts - 1) × reconnect_interval = 1 s, plus up to one check
+        // interval and the deadlines (1 s connect, 1.5 s query), plus the promotion.
+        #expect(took < .seconds(10), "failover took \(took)")
+        print("frozen primary: new primary \(winner) after \(took)")
+        let other = winner == "node2" ? "node3" : "node2"
+        try c.waitForStreaming(other, from: winner)
+        for node in ["node2", "node3", "witness"] {
+            let stopped = c.terminateDaemon(node, timeout: 5)
+            #expect(stopped != nil && stopped! < .seconds(2), "keeld on \(node) took \(String(describing: stopped)) to stop")
+        }
+    }
+}
