@@ -16,8 +16,10 @@ struct FenceEffector {
 
     /// Fences the local server (`local`, running as primary). `eventOn` is where the `node_fenced` row is
     /// written (the current primary for a former primary; `nil` when none is reachable), `primary` its record.
+    /// Returns true when `fence_action` succeeded (false: commits stay unacknowledged, the caller retries).
+    @discardableResult
     func fence(local: Connection, reason: FenceReason, details: String, timeline: Int, term: Int?,
-               eventOn: Connection?, primary: NodeRecord?) async {
+               eventOn: Connection?, primary: NodeRecord?) async -> Bool {
         let config = runtime.config
         let settings = FenceSettings(config: config)
         let log = runtime.logger
@@ -39,6 +41,7 @@ struct FenceEffector {
         let summary = "\(config.nodeLabel) fenced (\(settings.action.rawValue)): \(details); \(result)" + (hook.map { "; \($0)" } ?? "")
         log.notice("\(summary)")
         runtime.event(.nodeFenced, success: ok, details: summary, on: eventOn, primary: primary)
+        return ok
     }
 
     /// Applies the fast step again (a fenced server found running as primary).

@@ -13,8 +13,9 @@ final class FenceGuard {
     enum Outcome: Equatable {
         /// This node may act as the primary.
         case primary
-        /// A former primary with `fencing=off`: it must not act as the primary (repmgr only reports it).
-        case formerUnfenced
+        /// It must not act as the primary: a former primary with `fencing=off` (repmgr only reports it), or a
+        /// fence whose `fence_action` failed (commits stay unacknowledged; retried next round).
+        case standAside
         /// The server was fenced: the primary monitor ends.
         case fenced
     }
@@ -27,6 +28,8 @@ final class FenceGuard {
     private var isolationLogged = false
     private var twoNodeWarned = false
     private var formerReported = false
+    /// When a `fence_action` last failed: it is retried after `retryDelay`, the fast step every round.
+    private var failedAt: Double?
 
     init(runtime: DaemonRuntime) {
         self.runtime = runtime
@@ -57,6 +60,7 @@ final class FenceGuard {
         let (view, peers) = FenceProbe.views(me: me, nodes: nodes, sightings: sightings)
         let verdict = IsolationRule.evaluate(primary: view, peers: peers, mode: settings.mode)
         warnTwoNode(verdict, settings: settings)
+        runtime.logger.debug("fencing check: \(verdict.sentence)")
         if let evidence = Supersession.evidence(timeline: info.timeline, term: term, sightings: sightings) {
             return await former(evidence, local: local, info: info, term: term, nodes: nodes, settings: settings)
         }
@@ -81,9 +85,10 @@ final class FenceGuard {
             isolationLogged = true
             return .primary
         }
-        await effector.fence(local: local, reason: .isolated, details: verdict.sentence, timeline: info.timeline, term: term,
-                             eventOn: nil, primary: nil)
-        return .fenced
+        let done = await effector.fence(local: local, reason: .isolated, details: verdict.sentence, timeline: info.timeline,
+                                        term: term, eventOn: nil, primary: nil)
+        failedAt = done ? nil : runtime.now
+        return done ? .fenced : .standAside
     }
 
     /// Another node shows this one is a former primary: recorded (`keeld_former_primary`) each time it is
@@ -102,10 +107,12 @@ final class FenceGuard {
                           details: "\(config.nodeLabel) is running as primary on timeline \(info.timeline) but \(evidence.sentence)",
                           on: current?.1, primary: current?.0 ?? record)
         }
-        guard settings.mode != .off else { return .formerUnfenced }
-        await effector.fence(local: local, reason: .formerPrimary, details: evidence.sentence, timeline: info.timeline, term: term,
-                             eventOn: current?.1, primary: current?.0 ?? record)
-        return .fenced
+        guard settings.mode != .off else { return .standAside }
+        if let failedAt, runtime.now - failedAt < retryDelay { return .standAside }
+        let done = await effector.fence(local: local, reason: .formerPrimary, details: evidence.sentence, timeline: info.timeline,
+                                        term: term, eventOn: current?.1, primary: current?.0 ?? record)
+        failedAt = done ? nil : runtime.now
+        return done ? .fenced : .standAside
     }
 
     /// A fence is persisted but the server runs as primary (started again by hand, or keeld stopped mid-way):
@@ -114,9 +121,11 @@ final class FenceGuard {
                                verdict: IsolationRule.Verdict) async -> Outcome {
         effector.reassert(local: local)
         if let blocker = UnfenceRule.blocker(fact: fact, timeline: info.timeline, term: term, sightings: sightings, isolation: verdict) {
-            await effector.fence(local: local, reason: fact.reason, details: "still fenced: \(blocker)", timeline: info.timeline,
-                                 term: term, eventOn: nil, primary: nil)
-            return .fenced
+            if let failedAt, runtime.now - failedAt < retryDelay { return .standAside }
+            let done = await effector.fence(local: local, reason: fact.reason, details: "still fenced: \(blocker)",
+                                            timeline: info.timeline, term: term, eventOn: nil, primary: nil)
+            failedAt = done ? nil : runtime.now
+            return done ? .fenced : .standAside
         }
         effector.endFence(local, fact: fact)
         lastSafe = runtime.now
@@ -126,6 +135,9 @@ final class FenceGuard {
         runtime.event(.nodeUnfenced, details: details, on: local)
         return .primary
     }
+
+    /// Seconds before a failed `fence_action` is tried again (the fast step holds meanwhile).
+    private var retryDelay: Double { max(10, 5 * Double(runtime.config.monitorIntervalSecs)) }
 
     /// A connection to `node` with the probe's `connect_timeout`.
     static func connect(_ node: NodeRecord) -> Connection? {

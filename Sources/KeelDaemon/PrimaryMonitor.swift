@@ -46,7 +46,7 @@ struct PrimaryMonitor {
             switch await guardian.check(local: local, info: info, nodes: nodes, paused: paused) {
             case .fenced:
                 return
-            case .formerUnfenced:
+            case .standAside:
                 break
             case .primary:
                 heartbeat.beat(on: local, state: paused ? "paused: primary" : "monitoring as primary", upstreamLastSeen: 0)
