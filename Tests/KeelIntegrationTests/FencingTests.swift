@@ -119,8 +119,7 @@ struct FencingTests {
 
         try c.server("witness").start()
         try c.server("node2").start()
-        try waitFor("node1 unfenced", timeout: 60) { c.isPrimary("node1") }
-        #expect(c.log("node1").contains("unfenced and primary again"))
+        try waitFor("node1 unfenced", timeout: 60) { c.isPrimary("node1") && c.log("node1").contains("unfenced and primary again") }
         try waitFor("writes acknowledged again") { Self.writeAcknowledged(c, "node1") }
         try waitFor("node2 streams from node1 again", timeout: 60) {
             c.query("node1", "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'node2'") == "1"
