@@ -25,7 +25,8 @@ public struct NodeProbe: Sendable, Equatable {
                        (SELECT sender_host FROM pg_catalog.pg_stat_wal_receiver) AS sender_host,
                        (SELECT sender_port FROM pg_catalog.pg_stat_wal_receiver) AS sender_port,
                        CASE WHEN pg_catalog.pg_is_in_recovery()
-                            THEN (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint())
+                            THEN GREATEST((SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()),
+                                          (SELECT received_tli FROM pg_catalog.pg_stat_wal_receiver))
                             ELSE ('x' || substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 1, 8))::bit(32)::int
                        END AS timeline
                 """) else {
@@ -59,7 +60,7 @@ public struct NodeProbe: Sendable, Equatable {
         return PeerView(nodeID: node.nodeID, name: node.nodeName, type: node.type, upstreamNodeID: node.upstreamNodeID,
                         location: node.location, priority: node.priority, active: node.active, reachable: reachable,
                         isInRecovery: isInRecovery, lastReceivedLSN: lastReceivedLSN,
-                        seesPrimary: streamingFrom == lostPrimaryID, upstreamIsNewPrimary: newPrimary)
+                        seesPrimary: streamingFrom == lostPrimaryID, upstreamIsNewPrimary: newPrimary, timeline: timeline)
     }
 }
 

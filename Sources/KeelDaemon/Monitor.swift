@@ -6,7 +6,7 @@ import ServiceLifecycle
 
 /// keeld's monitoring service: connects to the local server, decides its role from what the server says
 /// (in recovery or not) and what the metadata says (witness), and runs the matching monitor — primary,
-/// standby or witness — switching when the role changes (a promoted standby becomes a primary monitor).
+/// standby, fenced (a server in recovery with a persisted fence) or witness — switching when the role changes (a promoted standby becomes a primary monitor).
 /// Records `repmgrd_start` and `repmgrd_shutdown`. Stops on graceful shutdown (SIGTERM/SIGINT).
 public final class Monitor: Service, @unchecked Sendable {
     private let runtime: DaemonRuntime
@@ -40,7 +40,14 @@ public final class Monitor: Service, @unchecked Sendable {
     private func loop() async throws {
         var local = try await connectLocal()
         while true {
-            if !local.isOK { local = try await LocalConnection.reconnect(runtime: runtime) }
+            if !local.isOK {
+                // A server restarted by keeld itself (a fence) answers at once: no disconnect event then.
+                if let fresh = try? Connection(conninfo: runtime.config.conninfo) {
+                    local = fresh
+                } else {
+                    local = try await LocalConnection.reconnect(runtime: runtime)
+                }
+            }
             try await monitorOnce(local: local)
         }
     }
@@ -61,6 +68,8 @@ public final class Monitor: Service, @unchecked Sendable {
         }
         if me.type == .witness {
             try await WitnessMonitor(runtime: runtime, heartbeat: heartbeat).run(local: local)
+        } else if info.isInRecovery, let fact = FenceStore(dataDirectory: config.dataDirectory).load(nodeID: config.nodeID) {
+            try await FencedMonitor(runtime: runtime).run(local: local, fact: fact)
         } else if info.isInRecovery {
             try await StandbyMonitor(runtime: runtime, heartbeat: heartbeat, local: local).run()
         } else {

@@ -32,10 +32,12 @@ struct ConfigSettingsTests {
     func completeness() {
         let names = ConfigSettings.all.map(\.name)
         #expect(Set(names).count == names.count)
-        for key in Self.repmgrKeys + ["http_listen", "lua_hook_timeout", "lua_memory_limit", "dcs"] {
+        let keel = ["http_listen", "lua_hook_timeout", "lua_memory_limit", "dcs", "fencing", "fence_action", "fence_command",
+                    "primary_isolation_timeout", "auto_rejoin"]
+        for key in Self.repmgrKeys + keel {
             #expect(ConfigSettings.setting(named: key) != nil, "\(key)")
         }
-        #expect(names.count == Self.repmgrKeys.count + 4)
+        #expect(names.count == Self.repmgrKeys.count + keel.count)
         for old in ConfigSettings.deprecated {
             #expect(ConfigSettings.setting(named: old.name) == nil)
             #expect(old.isDeprecated)
@@ -112,6 +114,8 @@ struct ConfigSettingsTests {
               ("primary_visibility_consensus", .bool(false)), ("repmgrd_exit_on_inactive_node", .bool(false)),
               ("event_notifications", .list([])), ("tablespace_mapping", .list([])), ("http_listen", .string("")),
               ("dcs", .string("")), ("replication_user", .string("")),
+              ("fencing", .string("auto")), ("fence_action", .string("demote")), ("fence_command", .string("")),
+              ("primary_isolation_timeout", .int(-1)), ("auto_rejoin", .bool(false)),
           ])
     func otherDefaults(_ key: String, _ value: ConfigValue) throws {
         #expect(try #require(ConfigSettings.setting(named: key)).defaultValue == value)

@@ -9,7 +9,7 @@ import KeelTesting
 struct FailoverTests {
     @Test("kill -9 of the primary: the best standby is promoted, the other follows, the witness sees the new primary; the old primary restarted stays alone and is flagged")
     func killPrimary() throws {
-        let c = try FailoverCluster("kill9", standbys: 2, extra: ["node3": "priority=50"])
+        let c = try FailoverCluster("kill9", standbys: 2, extra: ["node3": "priority=50"], common: FencingTests.common)
         try c.startDaemons()
         try c.server("node1").psql("CREATE TABLE t (id int); INSERT INTO t VALUES (1)")
         try c.waitForStreaming("node2", from: "node1")
@@ -44,10 +44,15 @@ struct FailoverTests {
             c.query("witness", "SELECT node_id FROM repmgr.nodes WHERE type = 'primary' AND active") == "2"
         }
 
-        // The old primary comes back on its own: it is never followed, keeld flags it, cluster show too.
+        // The old primary comes back on its own: it is never followed, keeld flags it and fences it (demoted to a
+        // read-only standby), cluster show flags it too.
         try c.server("node1").start()
         try waitFor("former primary recorded", timeout: 30) {
             c.query("node2", "SELECT count(*) FROM repmgr.events WHERE event = 'keeld_former_primary' AND node_id = 1") != "0"
+        }
+        try waitFor("former primary fenced", timeout: 30) {
+            c.query("node2", "SELECT count(*) FROM repmgr.events WHERE event = 'node_fenced' AND node_id = 1") != "0"
+                && c.query("node1", "SELECT pg_is_in_recovery()") == "t"
         }
         #expect(c.query("node2", "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'node3'") == "1")
         #expect(c.query("node1", "SELECT count(*) FROM pg_stat_replication") == "0")

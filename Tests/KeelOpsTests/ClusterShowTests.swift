@@ -45,6 +45,19 @@ struct ClusterShowTests {
         #expect(issues.isEmpty == (expected == "* running" || expected == "running"))
     }
 
+    @Test("a former primary's own stale metadata: the node on the older timeline is flagged '! running' with a warning")
+    func formerPrimaryOwnMetadata() {
+        // node1's metadata still says it is the active primary and node2 a standby; node2 was promoted (timeline 2).
+        let nodes = [Self.node(1, .primary), Self.node(2, .standby, upstream: 1)]
+        let listing = ClusterShow.evaluate(nodes: nodes) { node in
+            node.nodeID == 1 ? Self.probe(recovery: false, timeline: 1) : Self.probe(recovery: false, timeline: 2)
+        }
+        #expect(listing.entries[0].statusText == "! running")
+        #expect(!listing.entries[0].isPrimary)
+        #expect(listing.issues.contains { $0.contains("\"node1\" (ID: 1) runs as primary on timeline 1") && $0.contains("former primary") })
+        #expect(ClusterShow.newestPrimary(listing.entries)?.id == 2)
+    }
+
     @Test("a standby attached to another node than its registered upstream is flagged")
     func upstreamMismatch() {
         let nodes = [Self.node(1, .primary), Self.node(2, .standby, upstream: 1), Self.node(3, .standby, upstream: 1)]

@@ -33,7 +33,7 @@ struct HookRunnerTests {
         #expect(Hook("", configDirectory: "/etc/keel") == .none)
         #expect(Hook("test -f /x", configDirectory: "/etc/keel") == .shell("test -f /x"))
         #expect(Hook("lua:hooks/v.lua#validate", configDirectory: "/etc/keel") == .lua(LuaHookReference(path: "/etc/keel/hooks/v.lua", function: "validate")))
-        #expect(HookPoint.all.count == 10)
+        #expect(HookPoint.all.count == 11)
         #expect(HookPoint.service("restart").serviceAction == "restart")
     }
 

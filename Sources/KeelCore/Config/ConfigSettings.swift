@@ -136,6 +136,14 @@ public enum ConfigSettings {
         int("lua_hook_timeout", 5, min: 1, .keel, reload: true, "seconds a Lua hook may run"),
         int("lua_memory_limit", 64, min: 1, .keel, "MB of memory each Lua hook script's VM may allocate"),
         str("dcs", "", .keel, "distributed configuration store URL ('' = none)"),
+        oneOf("fencing", "auto", ["auto", "strict", "off"], caseSensitive: false, .keel, reload: true,
+              "fence an isolated or former primary: auto (not in two-node clusters), strict, off"),
+        oneOf("fence_action", "demote", ["demote", "stop"], caseSensitive: false, .keel, reload: true,
+              "how a primary fences: restart read-only in recovery (demote) or stop"),
+        str("fence_command", "", .keel, reload: true, "command (or lua:PATH) run after this node fenced itself; %n %a %d"),
+        int("primary_isolation_timeout", -1, min: -1, .keel, reload: true,
+            "seconds an isolated primary waits before fencing (-1 = derived from reconnect_*)"),
+        bool("auto_rejoin", false, .keel, reload: true, "a fenced former primary rejoins the current primary by itself"),
     ]
 
     /// Keys repmgr 5 no longer reads: each is a warning naming file and line, and its value is

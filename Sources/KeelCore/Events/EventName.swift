@@ -39,4 +39,8 @@ public enum EventName: String, Sendable, CaseIterable, Codable {
     // keeld only (no repmgr counterpart)
     /// A node still running as primary while another registered node is the primary on a later timeline.
     case formerPrimaryDetected = "keeld_former_primary"
+    /// A primary fenced itself (isolated, or a former primary): it acknowledges no more writes.
+    case nodeFenced = "node_fenced"
+    /// A fenced node verified it is still the only primary and takes writes again.
+    case nodeUnfenced = "node_unfenced"
 }

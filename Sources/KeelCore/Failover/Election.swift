@@ -6,7 +6,8 @@
 /// 1. `failover=manual`: not a candidate, and will not follow either.
 /// 2. The lost primary is reachable again and not in recovery: cancelled (nothing to do).
 /// 3. A reachable active node other than the lost primary is already out of recovery, or a
-///    sibling already follows such a node: follow it (two or more such nodes: cancelled).
+///    sibling already follows such a node: follow it (two or more such nodes: cancelled). A node out
+///    of recovery on a timeline older than the newest seen is a former primary and is skipped.
 /// 4. Location: no visible node (this one, reachable siblings, the reachable witness) in the lost
 ///    primary's `location`: cancelled, a network split is assumed.
 /// 5. `primary_visibility_consensus`: a reachable sibling or witness still sees the primary:
@@ -60,12 +61,17 @@ public enum Election {
 
         // 3. a new primary already exists
         var newPrimaries: [Int: String] = [:]
+        let newestTimeline = ([me] + others).filter { $0.reachable && $0.type != .witness }.compactMap(\.timeline).max()
+        report.formerPrimaries = others.filter {
+            $0.active && $0.reachable && $0.type != .witness && $0.isInRecovery == false
+                && isFormerPrimary($0, newestTimeline: newestTimeline)
+        }.map(\.nodeID)
         for node in others where node.active && node.reachable {
-            if node.type != .witness && node.isInRecovery == false {
+            if node.type != .witness && node.isInRecovery == false && !report.formerPrimaries.contains(node.nodeID) {
                 newPrimaries[node.nodeID] = "\(node.label) is not in recovery"
             }
             if let upstream = node.upstreamIsNewPrimary, upstream != lost.nodeID, upstream != me.nodeID,
-               newPrimaries[upstream] == nil {
+               !report.formerPrimaries.contains(upstream), newPrimaries[upstream] == nil {
                 newPrimaries[upstream] = "\(node.label) already follows node \(upstream), which is not in recovery"
             }
         }
@@ -132,6 +138,13 @@ public enum Election {
             report.sentence = "promotion candidate is \(winner.label) (\(ranking); \(counts)\(stillSeeing))"
         }
         return report
+    }
+
+    /// A node out of recovery on a timeline older than the newest one seen is a former primary: never
+    /// followed, never counted as a new primary.
+    public static func isFormerPrimary(_ node: PeerView, newestTimeline: Int?) -> Bool {
+        guard let newest = newestTimeline, let timeline = node.timeline else { return false }
+        return timeline < newest
     }
 
     /// Why `node` cannot be the promotion candidate, or `nil` when it can. Candidates are active,

@@ -90,6 +90,8 @@ public struct ElectionReport: Sendable, Equatable {
     public var seeingPrimary: [PeerView]
     /// The decision in one sentence: the operator's log line.
     public var sentence: String
+    /// Nodes out of recovery on an older timeline than the newest seen (former primaries), skipped.
+    public var formerPrimaries: [Int] = []
 
     /// A report.
     public init(outcome: ElectionOutcome, cancellation: Cancellation? = nil, visible: Int, sharedUpstream: Int,

@@ -30,11 +30,15 @@ public struct PeerView: Sendable, Equatable {
     public var seesPrimary: Bool
     /// For a standby already following some other node that is not in recovery: that node's ID.
     public var upstreamIsNewPrimary: Int?
+    /// The node's timeline, when it answered; a node out of recovery on a timeline older than another
+    /// node's is a former primary, never followed.
+    public var timeline: Int?
 
     /// A node view; unreachable, unknown and "sees nothing" unless told otherwise.
     public init(nodeID: Int, name: String, type: NodeType, upstreamNodeID: Int? = nil, location: String = "default",
                 priority: Int = 100, active: Bool = true, reachable: Bool = false, isInRecovery: Bool? = nil,
-                lastReceivedLSN: LSN? = nil, seesPrimary: Bool = false, upstreamIsNewPrimary: Int? = nil) {
+                lastReceivedLSN: LSN? = nil, seesPrimary: Bool = false, upstreamIsNewPrimary: Int? = nil,
+                timeline: Int? = nil) {
         self.nodeID = nodeID
         self.name = name
         self.type = type
@@ -47,6 +51,7 @@ public struct PeerView: Sendable, Equatable {
         self.lastReceivedLSN = lastReceivedLSN
         self.seesPrimary = seesPrimary
         self.upstreamIsNewPrimary = upstreamIsNewPrimary
+        self.timeline = timeline
     }
 
     /// `node "name" (ID: n)`, the way repmgr names a node in its log lines.

@@ -60,11 +60,14 @@ public struct HookPoint: Sendable, Hashable, CustomStringConvertible {
     public static let eventNotification = HookPoint(key: "event_notification_command")
     /// `child_nodes_disconnect_command` (keeld on a primary): `%p` = this node.
     public static let childNodesDisconnect = HookPoint(key: "child_nodes_disconnect_command")
+    /// `fence_command` (keeld, after this node fenced itself): `%n %a %d`; Lua gets the fence table
+    /// (`node_id, node_name, reason, action, details, timeline, term`) and returns `true` or `false, "reason"`.
+    public static let fence = HookPoint(key: "fence_command")
     /// `service_<action>_command` (`start`, `stop`, `restart`, `reload`, `promote`).
     public static func service(_ action: String) -> HookPoint { HookPoint(key: "service_\(action)_command") }
 
     /// Every hook key Keel runs.
-    public static let all: [HookPoint] = [.failoverValidation, .promote, .follow, .eventNotification, .childNodesDisconnect]
+    public static let all: [HookPoint] = [.failoverValidation, .promote, .follow, .eventNotification, .childNodesDisconnect, .fence]
         + ["start", "stop", "restart", "reload", "promote"].map(service)
 
     /// The `service_*` action of a service point (`start` …), `nil` for the others.

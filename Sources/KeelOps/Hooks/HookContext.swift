@@ -12,6 +12,7 @@ import KeelLua
 /// | follow | `node_id, node_name, upstream_id` (the node to follow), `upstream_name`, `upstream_conninfo` (masked), `former_upstream_id` | `%n` = `upstream_id` |
 /// | event notification | `node_id, node_name, event, success, timestamp, details, primary_id, primary_name, conninfo` (the primary's, masked) | `%n %e %s %t %d %p %c %a` |
 /// | child nodes disconnect | `node_id, node_name, details` | `%p` = `node_id` |
+/// | fence | `node_id, node_name, reason` (`isolated` or `former_primary`), `action` (`demote` or `stop`), `details`, `timeline`, `term` | `%n %a %d` |
 /// | service_*_command | `node_id, node_name, action, data_directory` | – |
 public enum HookContext {
     /// Failover validation, from the state machine's `ValidationContext`. `referenceLSN` is the most advanced
@@ -73,6 +74,15 @@ public enum HookContext {
         .fields([("node_id", int(config.nodeID)), ("node_name", .string(config.nodeName)), ("details", .string(details))])
     }
 
+    /// `fence_command`, after this node fenced itself as `fact` says.
+    public static func fence(config: KeelConfig, fact: FenceFact) -> LuaValue {
+        .fields([
+            ("node_id", int(config.nodeID)), ("node_name", .string(config.nodeName)), ("reason", .string(fact.reason.rawValue)),
+            ("action", .string(fact.action)), ("details", .string(fact.details)), ("timeline", int(fact.timeline)),
+            ("term", fact.term.map(int)),
+        ])
+    }
+
     /// `service_<action>_command`.
     public static func service(config: KeelConfig, action: String) -> LuaValue {
         .fields([
@@ -104,6 +114,11 @@ public enum HookContext {
             return event(record, primary: nil, config: config)
         case .childNodesDisconnect:
             return childNodesDisconnect(config: config, details: "test from keel hook test: child nodes disconnected")
+        case .fence:
+            let fact = FenceFact(nodeID: config.nodeID, reason: .isolated, timeline: 1, term: 1, action: .demote,
+                                 details: "test from keel hook test: 0 of 2 nodes sharing this primary as upstream are visible",
+                                 previousSynchronousStandbyNames: nil, fencedAt: EventWriter.timestamp())
+            return fence(config: config, fact: fact)
         default:
             return service(config: config, action: point.serviceAction ?? "start")
         }
@@ -125,6 +140,7 @@ public enum HookContext {
         case .eventNotification: [("n", "node_id"), ("e", "event"), ("s", "success"), ("t", "timestamp"), ("d", "details"),
                                   ("p", "primary_id"), ("c", "conninfo"), ("a", "primary_name")]
         case .childNodesDisconnect: [("p", "node_id")]
+        case .fence: [("n", "node_id"), ("a", "node_name"), ("d", "details")]
         default: []
         }
         var values: [Character: String] = [:]

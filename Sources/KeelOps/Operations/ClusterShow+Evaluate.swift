@@ -25,7 +25,28 @@ extension ClusterShow {
             upstream(&entry, node, info, nodes: nodes, probes: probes, listing: &listing)
             listing.entries.append(entry)
         }
+        flagFormerPrimaries(&listing)
         return listing
+    }
+
+    /// The node running as primary (not a witness) on the newest timeline, when one answers.
+    public static func newestPrimary(_ entries: [Entry]) -> Entry? {
+        entries.filter { $0.inRecovery == false && $0.role != NodeType.witness.rawValue && $0.timeline != nil }
+            .max { ($0.timeline ?? 0) < ($1.timeline ?? 0) }
+    }
+
+    /// A node running as primary on an older timeline than another primary is a former primary: `!` and an
+    /// issue, whatever its (possibly stale) record says.
+    private static func flagFormerPrimaries(_ listing: inout Listing) {
+        guard let newest = newestPrimary(listing.entries), let newestTimeline = newest.timeline else { return }
+        for i in listing.entries.indices {
+            let e = listing.entries[i]
+            guard e.inRecovery == false, e.role != NodeType.witness.rawValue, let tli = e.timeline, tli < newestTimeline else { continue }
+            listing.entries[i].statusMark = "!"
+            listing.entries[i].isPrimary = false
+            listing.issues.append("node \"\(e.name)\" (ID: \(e.id)) runs as primary on timeline \(tli) but node \"\(newest.name)\" "
+                + "(ID: \(newest.id)) is the primary on timeline \(newestTimeline): it is a former primary and must be fenced or rejoined")
+        }
     }
 
     /// The status column and its issues.

@@ -95,11 +95,29 @@ public struct ClusterShow {
         } else {
             source = try context.connect(try context.remote.conninfo(defaultsFrom: context.config.conninfo), what: "node")
         }
-        let nodes = try context.query { try MetadataStore(connection: source).nodes() }
-        let listing = Self.evaluate(nodes: nodes, probe: { node in
-            guard let conn = try? Connection(conninfo: node.conninfo), let info = try? ServerInfo.read(conn) else { return nil }
-            return Probe(info: info, replication: (try? ReplicationStates.read(conn)) ?? [:])
-        })
+        var nodes = try context.query { try MetadataStore(connection: source).nodes() }
+        var probes: [Int: Probe?] = [:]
+        let probe = { (node: NodeRecord) -> Probe? in
+            if let known = probes[node.nodeID] { return known }
+            let conninfo = Conninfo.setting("connect_timeout", to: "5", in: node.conninfo)
+            guard let conn = try? Connection(conninfo: conninfo), let info = try? ServerInfo.read(conn) else {
+                probes[node.nodeID] = .some(nil)
+                return nil
+            }
+            let found = Probe(info: info, replication: (try? ReplicationStates.read(conn)) ?? [:])
+            probes[node.nodeID] = found
+            return found
+        }
+        var listing = Self.evaluate(nodes: nodes, probe: probe)
+        // A former primary's own metadata still names it the primary: read the metadata of the primary on
+        // the newest timeline instead, so that every node shows the same cluster.
+        if let newest = Self.newestPrimary(listing.entries), let record = nodes.first(where: { $0.nodeID == newest.id }),
+           (try? ServerInfo.read(source))?.timeline ?? 0 < (newest.timeline ?? 0),
+           let conn = try? Connection(conninfo: Conninfo.setting("connect_timeout", to: "5", in: record.conninfo)),
+           let fresh = try? MetadataStore(connection: conn).nodes() {
+            nodes = fresh
+            listing = Self.evaluate(nodes: nodes, probe: probe)
+        }
         switch context.format {
         case .csv:
             context.output(listing.entries.map { e in
