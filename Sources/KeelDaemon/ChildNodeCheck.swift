@@ -15,7 +15,7 @@ struct ChildNodeCheck {
         let children = nodes.filter { $0.upstreamNodeID == config.nodeID && $0.active && ($0.type == .standby || (includeWitness && $0.type == .witness)) }
             .map { node in
                 ChildNodeTracker.Child(nodeID: node.nodeID, name: node.nodeName,
-                                       attached: node.type == .witness ? Connection.ping(node.conninfo) == .ok : names.contains(node.nodeName))
+                                       attached: node.type == .witness ? runtime.ping(node.conninfo) == .ok : names.contains(node.nodeName))
             }
         for action in tracker.observe(now: now, children: children) {
             switch action {

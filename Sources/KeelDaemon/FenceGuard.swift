@@ -139,10 +139,10 @@ final class FenceGuard {
     /// Seconds before a failed `fence_action` is tried again (the fast step holds meanwhile).
     private var retryDelay: Double { max(10, 5 * Double(runtime.config.monitorIntervalSecs)) }
 
-    /// A connection to `node` with the probe's `connect_timeout`.
+    /// A connection to `node` whose connect and queries are bounded by the probe's deadline.
     static func connect(_ node: NodeRecord) -> Connection? {
-        let seconds = String(Int(FenceTiming.defaultProbeTimeout))
-        return try? Connection(conninfo: Conninfo.setting("connect_timeout", to: seconds, in: node.conninfo))
+        let timeout = FenceTiming.defaultProbeTimeout
+        return try? Connection(conninfo: node.conninfo, deadlines: ConnectionDeadlines(monitorInterval: timeout, reconnectInterval: timeout))
     }
 
     private func warnTwoNode(_ verdict: IsolationRule.Verdict, settings: FenceSettings) {

@@ -36,8 +36,9 @@ final class FenceProbe: @unchecked Sendable {
     /// One node: recovery state, timeline, voting term.
     static func probe(_ node: NodeRecord, timeout: Double) -> NodeSighting {
         var sighting = NodeSighting(nodeID: node.nodeID, name: node.nodeName, type: node.type)
-        let conninfo = Conninfo.setting("connect_timeout", to: String(max(2, Int(timeout.rounded(.up)))), in: node.conninfo)
-        guard let conn = try? Connection(conninfo: conninfo),
+        // Connect and every query bounded by `timeout` on the client's clock (a frozen node never answers).
+        let deadlines = ConnectionDeadlines(monitorInterval: timeout, reconnectInterval: timeout)
+        guard let conn = try? Connection(conninfo: node.conninfo, deadlines: deadlines),
               let row = try? conn.queryRow("""
                 SELECT pg_catalog.pg_is_in_recovery() AS recovery,
                        CASE WHEN pg_catalog.pg_is_in_recovery()

@@ -40,7 +40,7 @@ struct FencedMonitor {
             if settings.autoRejoin, fact.reason == .formerPrimary || evidence != nil, runtime.now >= nextRejoin {
                 if await rejoin(nodes: others, sightings: sightings, fact: fact) { return }
                 nextRejoin = runtime.now + Double(config.int("node_rejoin_timeout"))
-                guard let reconnected = try? Connection(conninfo: config.conninfo) else { return }
+                guard let reconnected = runtime.tryConnect(config.conninfo) else { return }
                 local = reconnected
             } else if fact.reason == .isolated, let me = nodes.first(where: { $0.nodeID == config.nodeID }) {
                 let term = (try? MetadataStore(connection: local).votingTerm()) ?? nil
@@ -76,7 +76,7 @@ struct FencedMonitor {
             let own = ["postgresql.conf", "pg_hba.conf", "pg_ident.conf"]
                 .filter { FileManager.default.fileExists(atPath: config.dataDirectory + "/" + $0) }
             let result = try await NodeRejoin(context: context, options: .init(forceRewind: true, configFiles: own)).run()
-            if let local = try? Connection(conninfo: config.conninfo) { effector.endFence(local, fact: fact) } else { effector.store.clear() }
+            if let local = runtime.tryConnect(config.conninfo) { effector.endFence(local, fact: fact) } else { effector.store.clear() }
             runtime.logger.notice("auto_rejoin: \(config.nodeLabel) now follows \(primary.nodeLabel)\(result.rewound ? " (pg_rewind ran)" : ""); fence ended")
             return true
         } catch {

@@ -42,7 +42,7 @@ public final class Monitor: Service, @unchecked Sendable {
         while true {
             if !local.isOK {
                 // A server restarted by keeld itself (a fence) answers at once: no disconnect event then.
-                if let fresh = try? Connection(conninfo: runtime.config.conninfo) {
+                if let fresh = runtime.tryConnect(runtime.config.conninfo) {
                     local = fresh
                 } else {
                     local = try await LocalConnection.reconnect(runtime: runtime)
