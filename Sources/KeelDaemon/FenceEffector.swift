@@ -37,11 +37,40 @@ struct FenceEffector {
             "step": "\(stopped ? "commits no longer acknowledged" : "synchronous_standby_names could not be set") after \(Self.ms(runtime.now - started)) ms",
         ])
         let (ok, result) = await apply(settings.action, local: local)
-        let hook = await runFenceCommand(fact: fact)
-        let summary = "\(config.nodeLabel) fenced (\(settings.action.rawValue)): \(details); \(result)" + (hook.map { "; \($0)" } ?? "")
-        log.notice("\(summary)")
-        runtime.event(.nodeFenced, success: ok, details: summary, on: eventOn, primary: primary)
+        await finishFence(fact: fact, succeeded: ok, result: result, eventOn: eventOn, primary: primary)
         return ok
+    }
+
+    /// The last steps of every fence: `fence_command`, then the log line and event `node_fenced`.
+    func finishFence(fact: FenceFact, succeeded: Bool, result: String, eventOn: Connection?, primary: NodeRecord?) async {
+        let config = runtime.config
+        let hook = await runFenceCommand(fact: fact)
+        let summary = "\(config.nodeLabel) fenced (\(fact.action)): \(fact.details); \(result)" + (hook.map { "; \($0)" } ?? "")
+        runtime.logger.notice("\(summary)")
+        runtime.event(.nodeFenced, success: succeeded, details: summary, on: eventOn, primary: primary)
+    }
+
+    /// `fence_action` for a server keeld has just ended (`SilentPrimaryFence`): demote starts it again in
+    /// recovery (`standby.signal`; crash recovery runs first), stop leaves it down. Returns a sentence.
+    func applyAfterKill(_ action: FenceAction) async -> String {
+        guard action == .demote else { return "server left stopped" }
+        do {
+            try writeStandbySignal()
+            try await LocalService(context: runtime.opsContext()).run("start", timeout: 120, failure: .systemFailure)
+            return "started again as a read-only standby"
+        } catch {
+            let message = (error as? KeelError).map { [$0.message, $0.detail].compactMap { $0 }.joined(separator: ": ") } ?? "\(error)"
+            runtime.logger.error("unable to start the fenced server in recovery: \(message)")
+            return "left stopped: starting it in recovery failed: \(message)"
+        }
+    }
+
+    /// `standby.signal` in the data directory, mode 0600.
+    private func writeStandbySignal() throws {
+        let path = runtime.config.dataDirectory + "/standby.signal"
+        guard FileManager.default.createFile(atPath: path, contents: Data(), attributes: [.posixPermissions: 0o600]) else {
+            throw KeelError(.systemFailure, "unable to write \"\(path)\"")
+        }
     }
 
     /// Applies the fast step again (a fenced server found running as primary).
@@ -86,16 +115,12 @@ struct FenceEffector {
     /// `fence_action`: the server restarted in recovery, or stopped. Returns success and a sentence.
     private func apply(_ action: FenceAction, local: Connection) async -> (Bool, String) {
         let context = runtime.opsContext()
-        let dataDirectory = runtime.config.dataDirectory
         do {
             switch action {
             case .demote:
                 // A former standby keeps its old primary_conninfo: the demoted node must stream from nobody.
                 _ = try? local.query("ALTER SYSTEM SET primary_conninfo = ''")
-                guard FileManager.default.createFile(atPath: dataDirectory + "/standby.signal", contents: Data(),
-                                                     attributes: [.posixPermissions: 0o600]) else {
-                    throw KeelError(.systemFailure, "unable to write \"\(dataDirectory)/standby.signal\"")
-                }
+                try writeStandbySignal()
                 try await LocalService(context: context).run("restart", timeout: 120, failure: .systemFailure)
                 return (true, "restarted as a read-only standby")
             case .stop:

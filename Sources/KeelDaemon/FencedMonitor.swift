@@ -42,7 +42,7 @@ struct FencedMonitor {
                 nextRejoin = runtime.now + Double(config.int("node_rejoin_timeout"))
                 guard let reconnected = runtime.tryConnect(config.conninfo) else { return }
                 local = reconnected
-            } else if fact.reason == .isolated, let me = nodes.first(where: { $0.nodeID == config.nodeID }) {
+            } else if fact.reason != .formerPrimary, let me = nodes.first(where: { $0.nodeID == config.nodeID }) {
                 let term = (try? MetadataStore(connection: local).votingTerm()) ?? nil
                 let (view, peers) = FenceProbe.views(me: me, nodes: nodes, sightings: sightings)
                 let verdict = IsolationRule.evaluate(primary: view, peers: peers, mode: settings.mode)

@@ -17,6 +17,7 @@ struct PrimaryMonitor {
         var local = initial
         let log = runtime.logger
         let guardian = FenceGuard(runtime: runtime)
+        let silence = SilentPrimaryFence(runtime: runtime)
         guardian.reassertIfFenced(local: local)
         _ = try? Migrator(connection: local).migrate()
         var tracker = ChildNodeTracker(settings: .init(config: runtime.config))
@@ -29,9 +30,11 @@ struct PrimaryMonitor {
             let config = runtime.config
             let roundStart = runtime.now
             guard local.isOK, (try? local.query("SELECT 1")) != nil else {
-                local = try await LocalConnection.reconnect(runtime: runtime)
+                _ = await silence.observeSilence()
+                local = try await LocalConnection.reconnect(runtime: runtime, afterFailure: { _ = await silence.observeSilence() })
                 continue
             }
+            silence.answered()
             guard let info = try? ServerInfo.read(local) else {
                 try await runtime.sleep(Double(config.monitorIntervalSecs))
                 continue
@@ -43,6 +46,7 @@ struct PrimaryMonitor {
             let store = MetadataStore(connection: local)
             let nodes = (try? store.nodes()) ?? []
             let paused = (try? store.isPaused(nodeID: config.nodeID)) ?? false
+            (silence.nodes, silence.timeline, silence.term) = (nodes, info.timeline, (try? store.votingTerm()) ?? nil)
             switch await guardian.check(local: local, info: info, nodes: nodes, paused: paused) {
             case .fenced:
                 return

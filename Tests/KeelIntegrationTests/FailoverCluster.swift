@@ -4,7 +4,8 @@ import KeelTesting
 
 /// A running cluster for failover tests: primary `node1`, standbys `node2`…, optionally a witness, built
 /// with keel, each node with a keeld. Short detection window: `monitor_interval_secs=1`,
-/// `reconnect_attempts=2`, `reconnect_interval=1`.
+/// `reconnect_attempts=2`, `reconnect_interval=1`. The guide's `service_*_command`s (PostgreSQL 11's
+/// pg_ctl) are blanked: keeld's own restarts (a fence) use pg_ctl from `pg_bindir`.
 final class FailoverCluster {
     let f: ClusterFixture
     var servers: [String: PostgresServer] = [:]
@@ -32,6 +33,11 @@ final class FailoverCluster {
             witness_sync_interval=1
             log_status_interval=0
             log_level=DEBUG
+            service_start_command=''
+            service_stop_command=''
+            service_restart_command=''
+            service_reload_command=''
+            service_promote_command=''
             \(common)
             """
         let primary = try ws.startPrimary(name: "node1")

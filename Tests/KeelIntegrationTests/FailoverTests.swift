@@ -9,7 +9,7 @@ import KeelTesting
 struct FailoverTests {
     @Test("kill -9 of the primary: the best standby is promoted, the other follows, the witness sees the new primary; the old primary restarted stays alone and is flagged")
     func killPrimary() throws {
-        let c = try FailoverCluster("kill9", standbys: 2, extra: ["node3": "priority=50"], common: FencingTests.common)
+        let c = try FailoverCluster("kill9", standbys: 2, extra: ["node3": "priority=50"])
         try c.startDaemons()
         try c.server("node1").psql("CREATE TABLE t (id int); INSERT INTO t VALUES (1)")
         try c.waitForStreaming("node2", from: "node1")

@@ -7,15 +7,6 @@ import KeelTesting
 /// the standby and the witness fences itself, then unfences when they are back and nothing changed.
 @Suite("keeld fencing on real PostgreSQL", .serialized)
 struct FencingTests {
-    /// The guide's service commands name PostgreSQL 11's pg_ctl: keeld's fence uses pg_ctl from pg_bindir.
-    static let common = """
-        service_start_command=''
-        service_stop_command=''
-        service_restart_command=''
-        service_reload_command=''
-        service_promote_command=''
-        """
-
     /// `INSERT` on `name` with a short client timeout: true only when the commit was acknowledged.
     static func writeAcknowledged(_ c: FailoverCluster, _ name: String) -> Bool {
         (try? c.server(name).psql("SET statement_timeout = '2s'; INSERT INTO t VALUES (100)", user: "repmgr", timeout: 4)) != nil
@@ -36,7 +27,7 @@ struct FencingTests {
 
     @Test("an old primary restarted by hand after a failover is fenced (demoted, no write acknowledged) each time, and shown '! running' on both nodes")
     func formerPrimaryFencedTwice() throws {
-        let c = try FailoverCluster("fence2x", standbys: 1, witness: true, common: Self.common)
+        let c = try FailoverCluster("fence2x", standbys: 1, witness: true)
         try c.startDaemons()
         try Self.failOver(c)
         for round in 1...2 {
@@ -70,7 +61,7 @@ struct FencingTests {
 
     @Test("auto_rejoin=on: the fenced former primary rejoins the new primary by itself")
     func autoRejoin() throws {
-        let c = try FailoverCluster("rejoin", standbys: 1, witness: true, extra: ["node1": "auto_rejoin=on"], common: Self.common)
+        let c = try FailoverCluster("rejoin", standbys: 1, witness: true, extra: ["node1": "auto_rejoin=on"])
         try c.startDaemons()
         try Self.failOver(c)
         try c.server("node2").psql("INSERT INTO t VALUES (2)")
@@ -88,7 +79,7 @@ struct FencingTests {
 
     @Test("fence_action=stop: the former primary's server is stopped")
     func stopAction() throws {
-        let c = try FailoverCluster("fencestop", standbys: 1, witness: true, extra: ["node1": "fence_action=stop"], common: Self.common)
+        let c = try FailoverCluster("fencestop", standbys: 1, witness: true, extra: ["node1": "fence_action=stop"])
         try c.startDaemons()
         try Self.failOver(c)
         try c.server("node1").start()
@@ -98,7 +89,7 @@ struct FencingTests {
 
     @Test("isolation: a primary that still sees the witness does not fence; alone, it fences; with everyone back it unfences")
     func isolation() throws {
-        let c = try FailoverCluster("isolate", standbys: 1, witness: true, common: Self.common)
+        let c = try FailoverCluster("isolate", standbys: 1, witness: true)
         try c.startDaemons()
         try c.server("node1").psql("CREATE TABLE t (id int)")
         try c.server("node2").stop(mode: "fast")
@@ -128,7 +119,7 @@ struct FencingTests {
 
     @Test("two-node cluster: fencing=auto warns and keeps repmgr's behaviour when the standby goes; fencing=strict fences")
     func twoNode() throws {
-        let auto = try FailoverCluster("twonode", standbys: 1, witness: false, common: Self.common)
+        let auto = try FailoverCluster("twonode", standbys: 1, witness: false)
         try auto.startDaemons()
         try waitFor("two-node warning", timeout: 30) { auto.log("node1").contains("two-node cluster (one standby, no witness)") }
         try auto.server("node2").stop(mode: "fast")
@@ -136,7 +127,7 @@ struct FencingTests {
         try waitFor("three rounds without the standby", timeout: 30) { auto.log("node1").components(separatedBy: note).count > 3 }
         #expect(auto.isPrimary("node1"))
 
-        let strict = try FailoverCluster("twostrict", standbys: 1, witness: false, common: Self.common + "\nfencing=strict")
+        let strict = try FailoverCluster("twostrict", standbys: 1, witness: false, common: "fencing=strict")
         try strict.startDaemons()
         try strict.server("node2").stop(mode: "fast")
         try waitFor("node1 fenced without its only standby", timeout: 20) { strict.query("node1", "SELECT pg_is_in_recovery()") == "t" }

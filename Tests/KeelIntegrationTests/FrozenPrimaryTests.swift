@@ -7,7 +7,7 @@ import KeelTesting
 /// and stay responsive.
 @Suite("keeld with a frozen primary", .serialized)
 struct FrozenPrimaryTests {
-    @Test("SIGSTOP of the primary: a standby is promoted within the crash window plus the deadlines, the other follows, every keeld stops on SIGTERM within 2 s")
+    @Test("SIGSTOP of the primary: a standby is promoted within the crash window plus the deadlines, the other follows; the old primary's keeld ends its silent server and starts it in recovery; every keeld stops on SIGTERM within 2 s")
     func frozenPrimary() throws {
         let c = try FailoverCluster("frozen", standbys: 2, witness: true, common: "connection_check_type=query")
         try c.startDaemons()
@@ -28,7 +28,17 @@ struct FrozenPrimaryTests {
         print("frozen primary: new primary \(winner) after \(took)")
         let other = winner == "node2" ? "node3" : "node2"
         try c.waitForStreaming(other, from: winner)
-        for node in ["node2", "node3", "witness"] {
+        // The old primary's keeld ended its silent server (SIGKILL works on stopped processes) and persisted
+        // the fence, so nothing the frozen server held can be acknowledged when it would have resumed.
+        try waitFor("old primary's server ended by its keeld", timeout: 30) { c.log("node1").contains("ended (SIGKILL)") }
+        try waitFor("the frozen postmaster \(postmaster) gone", timeout: 10) { kill(postmaster, 0) != 0 }
+        let fence = try String(contentsOfFile: c.server("node1").dataDirectory + "/keel.fence", encoding: .utf8)
+        #expect(fence.contains("\"silent\""), "fence file: \(fence)")
+        frozen.thaw()
+        // fence_action=demote: it runs again, in recovery, and takes no writes.
+        try waitFor("old primary back in recovery", timeout: 60) { c.query("node1", "SELECT pg_is_in_recovery()") == "t" }
+        #expect(!c.isPrimary("node1"))
+        for node in ["node1", "node2", "node3", "witness"] {
             let stopped = c.terminateDaemon(node, timeout: 5)
             #expect(stopped != nil && stopped! < .seconds(2), "keeld on \(node) took \(String(describing: stopped)) to stop")
         }

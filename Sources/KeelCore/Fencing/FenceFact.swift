@@ -4,6 +4,8 @@ public enum FenceReason: String, Sendable, Equatable, Codable {
     case formerPrimary = "former_primary"
     /// The nodes it could not see could have elected a new primary (`IsolationRule`).
     case isolated
+    /// The local server ran as primary but stopped answering (`SilenceRule`): keeld ended it.
+    case silent
 }
 
 /// The fence a node set on itself, as persisted in its data directory so that it survives a keeld
