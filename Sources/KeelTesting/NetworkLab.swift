@@ -124,6 +124,12 @@ public final class NetworkLab: @unchecked Sendable {
         try applyRules(to: nodes)
     }
 
+    /// The nftables table `inet keel` of `node`'s namespace as `nft list` prints it.
+    public func ruleset(of node: String) throws -> String {
+        try NetworkTools.run(try NetworkTools.ip(), ["netns", "exec", endpoint(node).namespace, try NetworkTools.nft(),
+                                                     "list", "table", "inet", "keel"]).stdout
+    }
+
     private func applyRules(to affected: [String]) throws {
         lock.lock()
         let current = cuts

@@ -11,6 +11,14 @@ public struct AcknowledgedWrite: Sendable, Hashable {
     public let sent: Double
     /// When the acknowledgement arrived.
     public let acknowledged: Double
+
+    /// A record of one acknowledged write.
+    public init(node: String, value: Int64, sent: Double, acknowledged: Double) {
+        self.node = node
+        self.value = value
+        self.sent = sent
+        self.acknowledged = acknowledged
+    }
 }
 
 /// A client that inserts rows continuously into every node at once (one thread per node, as an

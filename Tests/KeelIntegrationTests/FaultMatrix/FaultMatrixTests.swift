@@ -23,9 +23,9 @@ struct FaultMatrixTests {
         let fault = w.now
         try c.server("node1").kill()
         let winner = try c.waitForNewPrimary(among: ["node2", "node3"])
+        defer { c.reportFigures(scenario: 1, fault: fault, old: "node1", new: winner) }
         _ = try c.waitForWrite(by: winner, after: fault)
         try c.expectConverged(primary: winner, followers: [Self.other(than: winner)])
-        c.reportFigures(scenario: 1, fault: fault, old: "node1", new: winner)
         c.expectInvariants(survivor: winner, fenceDeadline: fault)
     }
 
@@ -38,12 +38,12 @@ struct FaultMatrixTests {
         let fault = w.now
         try c.lab.freeze(c.server("node1"))
         let winner = try c.waitForNewPrimary(among: ["node2", "node3"])
+        defer { c.reportFigures(scenario: 2, fault: fault, old: "node1", new: winner) }
         _ = try c.waitForWrite(by: winner, after: fault)
         try c.expectConverged(primary: winner, followers: [Self.other(than: winner)])
         c.lab.thawAll()
         let deadline = w.now + FaultCluster.monitorInterval + 1
         try expectFenced("node1", winner: winner, deadline: deadline, in: c)
-        c.reportFigures(scenario: 2, fault: fault, old: "node1", new: winner)
         c.expectInvariants(survivor: winner, fenceDeadline: deadline)
     }
 
@@ -86,6 +86,7 @@ struct FaultMatrixTests {
         let fault = w.now
         try c.lab.cutAll(from: "node1")
         let winner = try c.waitForNewPrimary(among: ["node2", "node3"])
+        defer { c.reportFigures(scenario: 4, fault: fault, old: "node1", new: winner) }
         let first = try c.waitForWrite(by: winner, after: fault)
         let checker = SplitBrainChecker(w.writes)
         let last = checker.lastAcknowledgement(by: "node1") ?? 0
@@ -96,7 +97,6 @@ struct FaultMatrixTests {
         c.expectHolds("node1 stays fenced and is not followed after the partition heals", for: 3) {
             !c.isPrimary("node1") && c.query(winner, "SELECT count(*) FROM pg_stat_replication WHERE application_name = '\(Self.other(than: winner))'") == "1"
         }
-        c.reportFigures(scenario: 4, fault: fault, old: "node1", new: winner)
         c.expectInvariants(survivor: winner, fenceDeadline: fault)
     }
 
@@ -108,7 +108,7 @@ struct FaultMatrixTests {
         _ = try c.waitForWrite(by: "node1", after: 0)
         try c.lab.cut("node1", "node2")
         try c.lab.cut("node1", "node3")
-        try expectPrimaryKeeps("node1", standbys: ["node2", "node3"], for: FaultCluster.detectionWindow + 8, in: c)
+        try expectPrimaryKeeps("node1", standbys: ["node2", "node3"], for: FaultCluster.detectionWindow + 5, in: c)
         try c.lab.heal()
         try c.expectConverged(primary: "node1", followers: ["node2", "node3"])
         _ = try c.waitForWrite(by: "node1", after: w.now)
@@ -122,7 +122,7 @@ struct FaultMatrixTests {
         let w = c.startWriter()
         _ = try c.waitForWrite(by: "node1", after: 0)
         try c.lab.cut("node1", "node2")
-        try expectPrimaryKeeps("node1", standbys: ["node2", "node3"], for: FaultCluster.detectionWindow + 8, in: c)
+        try expectPrimaryKeeps("node1", standbys: ["node2", "node3"], for: FaultCluster.detectionWindow + 5, in: c)
         try c.lab.heal()
         try c.expectConverged(primary: "node1", followers: ["node2", "node3"])
         _ = try c.waitForWrite(by: "node1", after: w.now)
@@ -136,7 +136,7 @@ struct FaultMatrixTests {
         let w = c.startWriter()
         _ = try c.waitForWrite(by: "node1", after: 0)
         try c.lab.split(["node1", "witness"])
-        try expectPrimaryKeeps("node1", standbys: ["node2", "node3"], for: FaultCluster.detectionWindow + 8, in: c)
+        try expectPrimaryKeeps("node1", standbys: ["node2", "node3"], for: FaultCluster.detectionWindow + 5, in: c)
         try c.lab.heal()
         try c.expectConverged(primary: "node1", followers: ["node2", "node3"])
         _ = try c.waitForWrite(by: "node1", after: w.now)
