@@ -189,7 +189,8 @@ public final class TestWorkspace: @unchecked Sendable {
     /// `arguments`, `environment` added to the inherited one (inherited `PG*` variables are
     /// dropped), in `currentDirectory` (default: the workspace), and kills its process group
     /// after `timeout` seconds (then throws `HarnessError.commandTimedOut`). A bare name is
-    /// looked up in the PostgreSQL bin directory, `<workspace>/bin`, then `PATH`.
+    /// looked up in the PostgreSQL bin directory, `<workspace>/bin`, then `PATH`. With a
+    /// `namespace`, the command runs inside that network namespace (`ip netns exec`, see `NetworkLab`).
     public func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
         currentDirectory: String? = nil, timeout: Double = 120, namespace: String? = nil
@@ -199,6 +200,7 @@ public final class TestWorkspace: @unchecked Sendable {
 
     /// Starts a long-running command (e.g. `keeld`) like `run` does, with stdout and stderr
     /// going to `<workspace>/logs/<name>.log`. `close()` terminates it if the test did not.
+    /// With a `namespace`, it runs inside that network namespace (see `NetworkLab`).
     public func spawn(
         _ executable: String, _ arguments: [String], name: String, environment: [String: String] = [:],
         currentDirectory: String? = nil, namespace: String? = nil
