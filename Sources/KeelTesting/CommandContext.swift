@@ -12,6 +12,15 @@ struct CommandContext: Sendable {
     var extraSearchDirectories: [String]
     /// The working directory used when a command names none.
     var defaultDirectory: String
+    /// The network namespace commands run in (`ip netns exec NAME …`); nil for the caller's own.
+    var networkNamespace: String? = nil
+
+    /// This context with commands run inside network namespace `name` (nil: the caller's own).
+    func inNamespace(_ name: String?) -> CommandContext {
+        var copy = self
+        copy.networkNamespace = name
+        return copy
+    }
 
     /// The absolute path for `executable`: unchanged when it contains a slash, else the first
     /// match in the PostgreSQL bin directory, the extra directories, then `PATH`.
@@ -48,6 +57,12 @@ struct CommandContext: Sendable {
     /// `runuser -u <user> -- env K=V… <resolved> <arguments>` (runuser resets HOME and the
     /// like, so additions are applied again after it).
     func commandLine(_ resolved: String, _ arguments: [String], environment: [String: String]) throws -> (String, [String]) {
+        let (launcher, launchArguments) = try userCommandLine(resolved, arguments, environment: environment)
+        guard let namespace = networkNamespace else { return (launcher, launchArguments) }
+        return (try NetworkTools.ip(), ["netns", "exec", namespace, launcher] + launchArguments)
+    }
+
+    private func userCommandLine(_ resolved: String, _ arguments: [String], environment: [String: String]) throws -> (String, [String]) {
         guard let user = serverUser, FileOwnership.isRoot else { return (resolved, arguments) }
         guard let runuser = ["/usr/sbin/runuser", "/sbin/runuser", "/usr/bin/runuser"]
             .first(where: FileManager.default.isExecutableFile(atPath:))

@@ -95,7 +95,10 @@ public final class TestWorkspace: @unchecked Sendable {
     /// the log goes to `<data>/../<name>.log` through `pg_ctl -l`. pg_hba.conf: trust for local
     /// and 127.0.0.1/32, for all databases and for replication. When the port turns out to be
     /// taken at start-up, another one is tried.
-    public func startPrimary(name: String) throws -> PostgresServer {
+    ///
+    /// With an `endpoint`, the server runs inside its network namespace, listens on its address
+    /// instead of 127.0.0.1 and trusts its whole subnet (for replication too).
+    public func startPrimary(name: String, endpoint: NetworkEndpoint? = nil) throws -> PostgresServer {
         try checkOpen()
         let dataDirectory = dataDirectoryPath(name: name)
         guard !FileManager.default.fileExists(atPath: dataDirectory) else {
@@ -109,7 +112,7 @@ public final class TestWorkspace: @unchecked Sendable {
         ).requireSuccess()
 
         try FileOwnership.writeFile(
-            dataDirectory + "/pg_hba.conf", contents: Self.hbaConfiguration, mode: 0o600, owner: serverUser)
+            dataDirectory + "/pg_hba.conf", contents: Self.hbaConfiguration + (endpoint.map(Self.hbaLines(for:)) ?? ""), mode: 0o600, owner: serverUser)
         let confPath = dataDirectory + "/postgresql.conf"
         let originalConf = (try? String(contentsOfFile: confPath, encoding: .utf8)) ?? ""
 
@@ -117,10 +120,12 @@ public final class TestWorkspace: @unchecked Sendable {
         for _ in 0..<3 {
             let port = try freePort()
             try FileOwnership.writeFile(
-                confPath, contents: originalConf + serverConfiguration(port: port), mode: 0o600, owner: serverUser)
+                confPath, contents: originalConf + serverConfiguration(port: port, listen: endpoint?.address ?? "127.0.0.1"),
+                mode: 0o600, owner: serverUser)
             let server = register(PostgresServer(
                 name: name, port: port, dataDirectory: dataDirectory, logFile: dataDirectory + ".log",
-                socketDirectory: socketDirectory, context: context))
+                socketDirectory: socketDirectory, host: endpoint?.address ?? "127.0.0.1",
+                context: context.inNamespace(endpoint?.namespace)))
             do {
                 try server.start()
             } catch {
@@ -146,7 +151,9 @@ public final class TestWorkspace: @unchecked Sendable {
     /// standby made by `keel standby clone`), so that the test can start, stop, kill and query
     /// it. `port` must be the port its configuration gives it (see
     /// `PostgresServer.appendConfiguration`); the log file is `<data>/../<name>.log`.
-    public func server(name: String, port: Int, dataDirectory: String? = nil, host: String = "127.0.0.1") -> PostgresServer {
+    /// With an `endpoint`, the server's commands run in its network namespace and `host` is its address.
+    public func server(name: String, port: Int, dataDirectory: String? = nil, host: String = "127.0.0.1",
+                       endpoint: NetworkEndpoint? = nil) -> PostgresServer {
         let directory = dataDirectory ?? dataDirectoryPath(name: name)
         let logFile = (directory as NSString).deletingLastPathComponent + "/" + name + ".log"
         lock.lock()
@@ -154,7 +161,7 @@ public final class TestWorkspace: @unchecked Sendable {
         lock.unlock()
         return register(PostgresServer(
             name: name, port: port, dataDirectory: directory, logFile: logFile,
-            socketDirectory: socketDirectory, host: host, context: context))
+            socketDirectory: socketDirectory, host: endpoint?.address ?? host, context: context.inNamespace(endpoint?.namespace)))
     }
 
     /// The servers created through this workspace so far.
@@ -182,23 +189,25 @@ public final class TestWorkspace: @unchecked Sendable {
     /// `arguments`, `environment` added to the inherited one (inherited `PG*` variables are
     /// dropped), in `currentDirectory` (default: the workspace), and kills its process group
     /// after `timeout` seconds (then throws `HarnessError.commandTimedOut`). A bare name is
-    /// looked up in the PostgreSQL bin directory, `<workspace>/bin`, then `PATH`.
+    /// looked up in the PostgreSQL bin directory, `<workspace>/bin`, then `PATH`. With a
+    /// `namespace`, the command runs inside that network namespace (`ip netns exec`, see `NetworkLab`).
     public func run(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:],
-        currentDirectory: String? = nil, timeout: Double = 120
+        currentDirectory: String? = nil, timeout: Double = 120, namespace: String? = nil
     ) throws -> ProcessResult {
-        try context.run(executable, arguments, environment: environment, currentDirectory: currentDirectory, timeout: timeout)
+        try context.inNamespace(namespace).run(executable, arguments, environment: environment, currentDirectory: currentDirectory, timeout: timeout)
     }
 
     /// Starts a long-running command (e.g. `keeld`) like `run` does, with stdout and stderr
     /// going to `<workspace>/logs/<name>.log`. `close()` terminates it if the test did not.
+    /// With a `namespace`, it runs inside that network namespace (see `NetworkLab`).
     public func spawn(
         _ executable: String, _ arguments: [String], name: String, environment: [String: String] = [:],
-        currentDirectory: String? = nil
+        currentDirectory: String? = nil, namespace: String? = nil
     ) throws -> BackgroundProcess {
         try checkOpen()
         let resolved = try context.resolve(executable)
-        let (launcher, launchArguments) = try context.commandLine(resolved, arguments, environment: environment)
+        let (launcher, launchArguments) = try context.inNamespace(namespace).commandLine(resolved, arguments, environment: environment)
         let logFile = logDirectory + "/" + name + ".log"
         try FileOwnership.writeFile(logFile, contents: "", mode: 0o644, owner: serverUser)
         guard let output = FileHandle(forWritingAtPath: logFile) else {
@@ -358,11 +367,19 @@ public final class TestWorkspace: @unchecked Sendable {
 
         """
 
-    private func serverConfiguration(port: Int) -> String {
+    private static func hbaLines(for endpoint: NetworkEndpoint) -> String {
+        """
+        host    all             all     \(endpoint.subnet)    trust
+        host    replication     all     \(endpoint.subnet)    trust
+
+        """
+    }
+
+    private func serverConfiguration(port: Int, listen: String) -> String {
         """
 
         # --- Keel test harness ---
-        listen_addresses = '127.0.0.1'
+        listen_addresses = '\(listen)'
         port = \(port)
         unix_socket_directories = '\(socketDirectory)'
         wal_level = replica
