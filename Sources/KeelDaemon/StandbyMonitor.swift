@@ -1,4 +1,9 @@
+import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelOps
 import KeelPostgres
@@ -261,7 +266,7 @@ final class StandbyMonitor {
 
     /// A SQL string literal (ALTER SYSTEM takes no parameters).
     private static func literal(_ value: String) -> String {
-        "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
+        "'" + value.replacing("'", with: "''") + "'"
     }
 
     /// `failover_validation_command`: the shell form with `%n %a %v %u %t` (exit 0 allows the promotion),
@@ -354,7 +359,7 @@ final class StandbyMonitor {
 
 /// Results of the concurrent probes, one slot per node.
 private final class ProbeResults: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var slots: [NodeProbe?]
     init(count: Int) { slots = Array(repeating: nil, count: count) }
     func set(_ i: Int, _ probe: NodeProbe) { lock.withLock { slots[i] = probe } }
