@@ -42,7 +42,7 @@ struct Node: AsyncParsableCommand {
         @Flag(name: [.customShort("W"), .customLong("no-wait")], help: "Do not wait for the node to stream from the primary.") var noWait = false
 
         func execute() async throws {
-            let files = (configFiles ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let files = (configFiles ?? "").split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
             let options = NodeRejoin.Options(forceRewind: forceRewind, rewindPath: forceRewindPath.flatMap { $0.isEmpty ? nil : $0 },
                                              configFiles: files, configArchiveDirectory: configArchiveDir, noWait: noWait)
             try await perform {

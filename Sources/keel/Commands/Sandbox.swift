@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelOps
 import Logging
@@ -33,7 +37,7 @@ struct Sandbox: AsyncParsableCommand {
 
         func execute() async throws {
             let options = SandboxCreate.Options(nodes: nodes, witness: witness, basePort: basePort,
-                                                locations: locations.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                                                locations: locations.split(separator: ",").map { $0.trimmingSpaces() },
                                                 luaHooks: luaHooks, pgBindir: pgBindir)
             try await perform {
                 try await SandboxCreate(directory: common.directory, options: options, logger: common.logger).run()

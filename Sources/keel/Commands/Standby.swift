@@ -180,7 +180,7 @@ struct Standby: AsyncParsableCommand {
         }
 
         func execute() async throws {
-            let files = (configFiles ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let files = (configFiles ?? "").split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
             let options = StandbySwitchover.Options(siblingsFollow: siblingsFollow, forceRewind: forceRewind, alwaysPromote: alwaysPromote,
                                                     configFiles: files, remoteUser: remote.remoteUser,
                                                     rewindPath: forceRewindPath.flatMap { $0.isEmpty ? nil : $0 },
