@@ -78,4 +78,17 @@ struct PlatformTests {
         condition.unlock()
         #expect(!signalled)
     }
+
+    @Test("concurrentMap keeps the order of its input and runs the calls at the same time")
+    func concurrentMapOverlaps() {
+        let started = Date()
+        let results = concurrentMap(Array(0..<6), name: "keel-test-map") { i -> Int in
+            sleepThread(seconds: 0.3)
+            return i * i
+        }
+        #expect(results == [0, 1, 4, 9, 16, 25])
+        #expect(Date().timeIntervalSince(started) < 1.5)   // one after the other would take 1.8 s
+        #expect(concurrentMap([Int](), name: "keel-test-map") { $0 }.isEmpty)
+        #expect(concurrentMap(Array(0..<40), width: 3, name: "keel-test-map") { $0 + 1 } == Array(1...40))
+    }
 }

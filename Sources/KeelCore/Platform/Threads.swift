@@ -66,3 +66,52 @@ public func sleepThread(seconds: Double) {
     var remaining = timespec()
     while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
 }
+
+/// `body` applied to every element of `items`, on threads of its own named `name` (at most `width` at a
+/// time), the results in the order of `items`: blocking calls (a libpq connection per node) overlap
+/// instead of queueing one after the other. Returns when every call has returned.
+public func concurrentMap<T: Sendable, R: Sendable>(_ items: [T], width: Int = 16, name: String,
+                                                    _ body: @escaping @Sendable (T) -> R) -> [R] {
+    if items.count <= 1 { return items.map(body) }
+    let state = ConcurrentMapState<R>(count: items.count)
+    let work: @Sendable () -> Void = {
+        while let index = state.claim() { state.finish(index, body(items[index])) }
+    }
+    var started = 0
+    while started < min(max(1, width), items.count) - 1, startThread(name: name, stackSize: 0, work) { started += 1 }
+    work()   // the calling thread takes its share too (and all of it if no thread could be started)
+    return state.waitForAll()
+}
+
+/// The shared state of one `concurrentMap`: the next index to claim and the results so far.
+private final class ConcurrentMapState<R>: @unchecked Sendable {
+    private let condition = Condition()
+    private var next = 0
+    private var done = 0
+    private var results: [R?]
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func claim() -> Int? {
+        condition.withLock {
+            guard next < results.count else { return nil }
+            next += 1
+            return next - 1
+        }
+    }
+
+    func finish(_ index: Int, _ result: R) {
+        condition.withLock {
+            results[index] = result
+            done += 1
+            if done == results.count { condition.broadcast() }
+        }
+    }
+
+    func waitForAll() -> [R] {
+        condition.lock()
+        defer { condition.unlock() }
+        while done < results.count { condition.wait() }
+        return results.map { $0! }
+    }
+}
