@@ -96,10 +96,16 @@ public struct ClusterShow {
             source = try context.connect(try context.remote.conninfo(defaultsFrom: context.config.conninfo), what: "node")
         }
         let nodes = try context.query { try MetadataStore(connection: source).nodes() }
-        let listing = Self.evaluate(nodes: nodes, probe: { node in
-            guard let conn = try? Connection(conninfo: node.conninfo), let info = try? ServerInfo.read(conn) else { return nil }
+        // Every node is polled at the same time (each connection has its conninfo's connect_timeout), so the
+        // listing takes as long as the slowest node rather than the sum of all.
+        let probed = concurrentMap(nodes, name: "keel-show-probe") { node -> Probe? in
+            guard let conn = try? Connection(conninfo: node.conninfo), let info = try? ServerInfo.read(conn, dataSize: false) else {
+                return nil
+            }
             return Probe(info: info, replication: (try? ReplicationStates.read(conn)) ?? [:])
-        })
+        }
+        let probes = Dictionary(zip(nodes.map(\.nodeID), probed), uniquingKeysWith: { first, _ in first })
+        let listing = Self.evaluate(nodes: nodes, probe: { node in probes[node.nodeID] ?? nil })
         switch context.format {
         case .csv:
             context.output(listing.entries.map { e in
