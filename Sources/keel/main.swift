@@ -24,10 +24,11 @@ func fail(_ message: String, hint: String? = nil) -> Never {
 }
 
 var arguments = ArgumentNormalizer.reorder(Array(CommandLine.arguments.dropFirst()))
-// repmgr's stand-alone options: `-V`/`--version-number`, and `--dump-config` (read the file, print the
-// parsed settings as `key|value`, exit 0; any other argument but the global options is ignored).
-if arguments == ["-V"] || arguments == ["--version-number"] {
-    print(arguments == ["-V"] ? Keel.configuration.version : Keel.versionNumber)
+// repmgr's stand-alone options: `-V`/`--version`/`--version-number` (answered here, before the command
+// tree is built), and `--dump-config` (read the file, print the parsed settings as `key|value`, exit 0;
+// any other argument but the global options is ignored).
+if arguments == ["-V"] || arguments == ["--version"] || arguments == ["--version-number"] {
+    print(arguments == ["--version-number"] ? Keel.versionNumber : Keel.configuration.version)
     exit(0)
 }
 if arguments.contains("--dump-config") {
