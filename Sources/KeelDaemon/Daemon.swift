@@ -1,4 +1,13 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelOps
 import Logging
@@ -155,7 +164,7 @@ public enum Daemon {
     }
 
     private static func fail(_ error: KeelError) -> Int32 {
-        FileHandle.standardError.write(Data((error.description + "\n").utf8))
+        writeStandardError(error.description + "\n")
         return error.status.rawValue
     }
 }

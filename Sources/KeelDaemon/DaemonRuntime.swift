@@ -1,4 +1,13 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelOps
 import KeelPostgres
@@ -8,7 +17,7 @@ import Logging
 /// notification queue, and helpers to reach the primary and record events. Used from the monitoring
 /// task only, except `config`, which the reload task replaces under a lock.
 public final class DaemonRuntime: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var currentConfig: KeelConfig
     public let logger: Logger
     public let pid = Int(getpid())

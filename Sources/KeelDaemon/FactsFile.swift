@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import KeelCore
 import Logging
 
@@ -10,7 +17,7 @@ final class FactsFile: FactsStore {
 
     /// The facts file of the data directory `dataDirectory`.
     init(dataDirectory: String, logger: Logger) {
-        path = (dataDirectory as NSString).appendingPathComponent("keeld.facts")
+        path = dataDirectory + "/keeld.facts"
         self.logger = logger
     }
 

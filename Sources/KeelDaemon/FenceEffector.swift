@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import KeelCore
 import KeelOps
 import KeelPostgres
@@ -26,7 +33,7 @@ struct FenceEffector {
         let started = runtime.now
         let previous = store.load(nodeID: config.nodeID)?.previousSynchronousStandbyNames ?? autoConfSynchronousNames(local)
         let fact = FenceFact(nodeID: config.nodeID, reason: reason, timeline: timeline, term: term, action: settings.action,
-                             details: details, previousSynchronousStandbyNames: previous, fencedAt: ISO8601DateFormatter().string(from: Date()))
+                             details: details, previousSynchronousStandbyNames: previous, fencedAt: Timestamp.now(zone: true))
         do {
             try store.save(fact)
         } catch {
@@ -96,7 +103,7 @@ struct FenceEffector {
 
     /// Puts back `synchronous_standby_names` as it was before the fence and reloads.
     func restoreAcknowledging(_ local: Connection, fact: FenceFact) {
-        let sql = fact.previousSynchronousStandbyNames.map { "ALTER SYSTEM SET synchronous_standby_names = " + Self.literal($0) }
+        let sql = fact.previousSynchronousStandbyNames.map { "ALTER SYSTEM SET synchronous_standby_names = " + SQLLiteral.string($0) }
             ?? "ALTER SYSTEM RESET synchronous_standby_names"
         do {
             _ = try local.query(sql)
@@ -155,10 +162,6 @@ struct FenceEffector {
         return setting
     }
 
-    /// A SQL string literal (`ALTER SYSTEM` takes no parameters).
-    static func literal(_ value: String) -> String {
-        "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
-    }
 
     static func ms(_ seconds: Double) -> Int { Int((seconds * 1000).rounded()) }
 }

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import KeelCore
 import KeelOps
 import KeelPostgres
@@ -78,8 +85,8 @@ final class FenceGuard {
         guard timing.mustFence(isolatedSince: lastSafe, now: runtime.now) else {
             if !isolationLogged {
                 let left = max(0, lastSafe + timing.isolationTimeout - runtime.now)
-                let message = "\(verdict.sentence); fencing in \(String(format: "%.1f", left)) s unless they reappear "
-                    + "(primary_isolation_timeout=\(String(format: "%g", timing.isolationTimeout)))"
+                let message = "\(verdict.sentence); fencing in \(String(cFormat: "%.1f", left)) s unless they reappear "
+                    + "(primary_isolation_timeout=\(String(cFormat: "%g", timing.isolationTimeout)))"
                 runtime.logger.warning("\(message)")
             }
             isolationLogged = true

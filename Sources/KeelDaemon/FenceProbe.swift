@@ -1,5 +1,12 @@
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import KeelCore
 import KeelPostgres
 
@@ -8,7 +15,7 @@ import KeelPostgres
 /// does not answer in time counts as unreachable; a probe still hanging (a frozen server) is not started
 /// again until it returns, so a frozen node costs one waiting thread, not one per round.
 final class FenceProbe: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var inFlight: Set<Int> = []
 
     /// Probes `nodes` (the other registered nodes) within `timeout` seconds.
@@ -69,7 +76,7 @@ final class FenceProbe: @unchecked Sendable {
 
 /// Sightings reported by the probe threads.
 private final class Results: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var items: [NodeSighting] = []
     func add(_ s: NodeSighting) { lock.withLock { items.append(s) } }
     var values: [NodeSighting] { lock.withLock { items } }

@@ -1,4 +1,9 @@
+import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelOps
 import KeelPostgres
@@ -94,12 +99,12 @@ public final class Monitor: Service, @unchecked Sendable {
         // costs a connect deadline each); the exit never waits longer for it.
         let started = runtime.now
         let done = DispatchSemaphore(value: 0)
-        Thread { [self] in
+        startThread(name: "keeld-stop", stackSize: 0) { [self] in
             let primary = runtime.tryConnect(runtime.config.conninfo).flatMap { primaryConnection(local: $0) }
             heartbeat.stopped(on: primary)
             runtime.event(.daemonShutdown, details: reason, on: primary)
             done.signal()
-        }.start()
+        }
         if done.wait(timeout: .now() + 0.5) == .timedOut {
             runtime.logger.warning("the daemon's stop could not be recorded on the primary within 0.5 s")
         }

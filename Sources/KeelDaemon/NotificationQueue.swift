@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelOps
 import Logging
@@ -14,7 +18,7 @@ public final class NotificationQueue: @unchecked Sendable {
     }
 
     private let continuation: AsyncStream<Item>.Continuation
-    private let lock = NSLock()
+    private let lock = Lock()
     private var droppedCount = 0
     private var queuedCount = 0
     private var finished = false
@@ -38,7 +42,7 @@ public final class NotificationQueue: @unchecked Sendable {
 
     /// What the worker has done, readable while it runs.
     private final class WorkerState: @unchecked Sendable {
-        private let lock = NSLock()
+        private let lock = Lock()
         private var done = 0
         private var over = false
         func ran() { lock.withLock { done += 1 } }

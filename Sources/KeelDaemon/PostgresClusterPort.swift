@@ -1,4 +1,12 @@
+import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import KeelCore
 import KeelOps
 import KeelPostgres
@@ -148,14 +156,10 @@ final class PostgresClusterPort: ClusterPort {
     }
 
     func setPrimaryConninfo(_ conninfo: String) -> Bool {
-        (try? local.query("ALTER SYSTEM SET primary_conninfo = " + Self.literal(conninfo))) != nil
+        (try? local.query("ALTER SYSTEM SET primary_conninfo = " + SQLLiteral.string(conninfo))) != nil
             && (try? local.query("SELECT pg_catalog.pg_reload_conf()")) != nil
     }
 
-    /// A SQL string literal (ALTER SYSTEM takes no parameters).
-    private static func literal(_ value: String) -> String {
-        "'" + value.replacingOccurrences(of: "'", with: "''") + "'"
-    }
 
     // MARK: acting
 
@@ -209,7 +213,7 @@ final class PostgresClusterPort: ClusterPort {
 
 /// Results of the concurrent probes, one slot per node.
 private final class ProbeResults: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var slots: [NodeProbe?]
     init(count: Int) { slots = Array(repeating: nil, count: count) }
     func set(_ i: Int, _ probe: NodeProbe) { lock.withLock { slots[i] = probe } }

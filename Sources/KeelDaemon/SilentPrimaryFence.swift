@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import KeelCore
 import KeelOps
 import KeelPostgres
@@ -43,11 +50,11 @@ final class SilentPrimaryFence {
         let verdict = SilenceRule.replaceable(primary: view, peers: peers, mode: settings.mode)
         guard SilenceRule.mustEnd(silentSince: since, now: now, timing: settings.timing, callDeadline: runtime.deadlines.query,
                                   replaceable: verdict.isolated) else { return false }
-        let details = "the local server (postmaster pid \(pid)) has not answered for \(String(format: "%.1f", now - since)) s "
+        let details = "the local server (postmaster pid \(pid)) has not answered for \(String(cFormat: "%.1f", now - since)) s "
             + "and the other nodes could elect a new primary without it"
         let fact = FenceFact(nodeID: config.nodeID, reason: .silent, timeline: timeline, term: term, action: settings.action,
                              details: details, previousSynchronousStandbyNames: nil,
-                             fencedAt: ISO8601DateFormatter().string(from: Date()))
+                             fencedAt: Timestamp.now(zone: true))
         do { try effector.store.save(fact) } catch {
             runtime.logger.error("unable to persist the fence: \((error as? KeelError)?.message ?? "\(error)"); fencing anyway")
         }
@@ -65,7 +72,7 @@ enum Postmaster {
     /// The postmaster's pid when `postmaster.pid` names a live process (not a zombie), else `nil`.
     static func livePid(dataDirectory: String) -> pid_t? {
         guard let text = try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8),
-              let first = text.split(separator: "\n").first, let pid = pid_t(first.trimmingCharacters(in: .whitespaces)),
+              let first = text.split(separator: "\n").first, let pid = pid_t(String(first).trimmingWhitespace()),
               pid > 0, Glibc.kill(pid, 0) == 0 else { return nil }
         return state(of: pid) == "Z" ? nil : pid
     }

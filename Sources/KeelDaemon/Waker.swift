@@ -1,11 +1,16 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import KeelCore
 import KeelPostgres
 
 /// A sleep that something else can cut short: keeld's loop sleeps until its next deadline, and the
 /// upstream watcher wakes it the moment the upstream connection closes. Cancellation (keeld stopping)
 /// also wakes it. One sleeper at a time.
 final class Waker: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var pending: CheckedContinuation<Void, Never>?
     private var flagged = false
     private var generation = 0
@@ -65,7 +70,7 @@ final class Waker: @unchecked Sendable {
 
 /// A flag set by the sleep's timer.
 private final class TimedOut: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var flag = false
     func set() { lock.withLock { flag = true } }
     var value: Bool { lock.withLock { flag } }
@@ -75,7 +80,7 @@ private final class TimedOut: @unchecked Sendable {
 /// closes it (killed postmaster, shutdown, broken network), so that the loss is noticed when it happens
 /// rather than at the next `monitor_interval_secs` tick.
 final class UpstreamWatcher: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var conninfo: String?
     private var stopped = false
     private let waker: Waker
@@ -94,12 +99,12 @@ final class UpstreamWatcher: @unchecked Sendable {
     func stop() { lock.withLock { stopped = true } }
 
     func start() {
-        let thread = Thread { [self] in
+        startThread(name: "keeld-upstream-watcher", stackSize: 0) { [self] in
             while true {
                 let (target, isStopped) = lock.withLock { (conninfo, stopped) }
                 if isStopped { return }
                 guard let target, let connection = connect(target) else {
-                    Thread.sleep(forTimeInterval: 0.5)
+                    sleepThread(seconds: 0.5)
                     continue
                 }
                 while true {
@@ -108,14 +113,12 @@ final class UpstreamWatcher: @unchecked Sendable {
                     if current != target { break }
                     if connection.waitForClose(timeout: 1) {
                         waker.wake()
-                        Thread.sleep(forTimeInterval: 0.2)
+                        sleepThread(seconds: 0.2)
                         break
                     }
                 }
             }
         }
-        thread.name = "keeld-upstream-watcher"
-        thread.start()
     }
 }
 

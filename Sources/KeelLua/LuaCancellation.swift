@@ -1,5 +1,10 @@
 import CLuaShim
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import KeelCore
 
 /// What other threads may do to a `LuaEngine` whose thread is busy (or stuck): cancel all its VMs at once,
 /// and read the script versions it loaded (so a replacement engine loads the same ones).
@@ -10,7 +15,7 @@ import Foundation
 /// message handler reached from the hook) or one long C library call; those end on their own or never, on
 /// the abandoned thread, and touch nothing the replacement uses.
 final class LuaCancellation: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var hosts: Set<UnsafeMutablePointer<keel_lua_host>> = []
     private var cancelled = false
     private var sources: [String: [UInt8]] = [:]

@@ -1,6 +1,10 @@
 import CLua
 import CLuaShim
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension LuaEngine {
     /// Runs the playbook at `path` (`keel run`) with `arguments` (`keel.args`), `host` answering the `keel`

@@ -1,6 +1,10 @@
 import CLua
 import CLuaShim
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The Lua side of one hook point (or one playbook run): loads hook scripts once, each into a VM of its own
 /// (`ScriptVM`: scripts share nothing), calls their functions under the time budget and memory cap, reloads

@@ -18,12 +18,12 @@ public struct LuaHookReference: Sendable, Hashable, CustomStringConvertible {
     public init?(parsing value: String, relativeTo directory: String? = nil) {
         let trimmed = value.drop { $0 == " " || $0 == "\t" }
         guard trimmed.hasPrefix("lua:") else { return nil }
-        var rest = String(trimmed.dropFirst(4)).trimmingCharacters(in: [" ", "\t"])
+        var rest = String(trimmed.dropFirst(4)).trimming { $0 == " " || $0 == "\t" }
         var function: String?
         if let hash = rest.lastIndex(of: "#") {
-            let name = String(rest[rest.index(after: hash)...]).trimmingCharacters(in: [" ", "\t"])
+            let name = String(rest[rest.index(after: hash)...]).trimming { $0 == " " || $0 == "\t" }
             function = name.isEmpty ? nil : name
-            rest = String(rest[..<hash]).trimmingCharacters(in: [" ", "\t"])
+            rest = String(rest[..<hash]).trimming { $0 == " " || $0 == "\t" }
         }
         guard !rest.isEmpty else { return nil }
         if !rest.hasPrefix("/"), let directory, !directory.isEmpty {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// JSON for `keel.json.encode/decode`, event lines and `keel hook test --context FILE.json`.
 ///
@@ -64,7 +68,7 @@ public enum LuaJSON {
     /// A number as Lua's `%.14g` would print it (integral values without a fraction: `2.0` → `2`).
     static func number(_ d: Double) -> String {
         if d == d.rounded(), abs(d) < 1e15 { return String(Int64(d)) }
-        return String(format: "%.14g", d)
+        return String(cFormat: "%.14g", d)
     }
 
     /// `s` as a JSON string literal (control characters, `"` and `\` escaped; other characters as is).
@@ -78,7 +82,7 @@ public enum LuaJSON {
             case "\r": out += "\\r"
             case "\t": out += "\\t"
             case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
+                out += String(cFormat: "\\u%04x", scalar.value)
             default: out.unicodeScalars.append(scalar)
             }
         }

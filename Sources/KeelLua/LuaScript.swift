@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One loaded hook file: its environment (the script's globals) and the value its main chunk returned,
 /// both held in the VM's registry.
@@ -12,8 +16,8 @@ struct LuaScript {
 
     /// The file's bytes. Throws `LuaError` (`.load`, `.file`) naming the path and the reason.
     static func read(_ path: String) throws(LuaError) -> [UInt8] {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory else {
             throw LuaError(stage: .load, kind: .file, file: path, message: "cannot read \(path): no such file")
         }
         guard let data = FileManager.default.contents(atPath: path) else {

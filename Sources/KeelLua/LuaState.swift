@@ -1,6 +1,11 @@
 import CLua
 import CLuaShim
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import KeelCore
 
 /// One Lua 5.4 VM (`lua_State*`) and its C host state (allocator accounting, budget, dispatch), owned by
 /// this object: created with `luaL_newstate`'s equivalent on Keel's capped allocator, closed when released.
@@ -39,13 +44,10 @@ final class LuaState {
         keel_lua_cancel(host)
         // At the lowest CPU priority from the start: a finalizer that loops forever here must not take a core
         // from keeld's monitoring (the closing VM is cancelled, so it can neither allocate nor call keel.*).
-        let thread = Thread {
+        startThread(name: "keel-lua-close", stackSize: 1 << 20) {
             keel_lua_deprioritize_thread(keel_lua_thread_id())
             doomed.close()
         }
-        thread.name = "keel-lua-close"
-        thread.stackSize = 1 << 20
-        thread.start()
     }
 
     /// The main thread's stack.

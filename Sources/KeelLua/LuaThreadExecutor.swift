@@ -1,5 +1,16 @@
 import CLuaShim
+import Dispatch
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import KeelCore
 
 /// The serial executor of `LuaEngine`: one dedicated thread that runs the engine's jobs in order, so the
 /// `lua_State` is only ever touched from that thread.
@@ -8,7 +19,7 @@ import Foundation
 /// libpq, `keel.sleep` sleeps, `keel.shell` waits for its child; none of that may starve Swift's
 /// cooperative threads (2 on a 2-core machine), and the budget bounds how long it lasts.
 final class LuaThreadExecutor: SerialExecutor, @unchecked Sendable {
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var jobs: [Work] = []
     private var stopped = false
     private var thread: pthread_t?
@@ -21,14 +32,11 @@ final class LuaThreadExecutor: SerialExecutor, @unchecked Sendable {
 
     /// Starts the thread, named `name` (seen in `top -H`, debuggers); `started` gets its kernel thread id.
     init(name: String, started: @escaping @Sendable (Int32) -> Void = { _ in }) {
-        let thread = Thread { [self] in
+        startThread(name: name, stackSize: 8 << 20) { [self] in
             condition.withLock { self.thread = pthread_self() }
             started(keel_lua_thread_id())
             self.loop()
         }
-        thread.name = name
-        thread.stackSize = 8 << 20
-        thread.start()
     }
 
     /// Queues `job` to run on the thread.

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One script's own Lua VM: its `lua_State`, its `keel` module bridge and the script loaded in it.
 ///

@@ -1,4 +1,10 @@
+import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import KeelCore
 
 /// The watchdog's clock: one thread that fires each registered callback at its deadline unless it was
 /// cancelled first. Registering and cancelling take a lock and, for a new earliest deadline, one signal —
@@ -7,17 +13,14 @@ final class WatchdogTimer: @unchecked Sendable {
     /// The process's timer (its thread starts on first use).
     static let shared = WatchdogTimer()
 
-    private let condition = NSCondition()
+    private let condition = Condition()
     private var pending: [Int: (deadline: UInt64, fire: @Sendable () -> Void)] = [:]
     private var next = 0
     /// When the thread wakes up next on its own (`UInt64.max`: only when signalled).
     private var wakeAt = UInt64.max
 
     private init() {
-        let thread = Thread { [self] in self.loop() }
-        thread.name = "keel-lua-watch"
-        thread.stackSize = 256 << 10
-        thread.start()
+        startThread(name: "keel-lua-watch", stackSize: 256 << 10) { [self] in self.loop() }
     }
 
     /// Runs `fire` (on the timer's thread) `seconds` from now unless `cancel` gets the returned token first.
@@ -53,7 +56,7 @@ final class WatchdogTimer: @unchecked Sendable {
             if let earliest = pending.values.map(\.deadline).min() {
                 // At most a second at a time: `wait(until:)` takes the wall clock, which may be set back.
                 wakeAt = min(earliest, now + 1_000_000_000)
-                _ = condition.wait(until: Date(timeIntervalSinceNow: Double(wakeAt - now) / 1e9))
+                _ = condition.wait(seconds: Double(wakeAt - now) / 1e9)
             } else {
                 wakeAt = .max
                 condition.wait()

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import KeelCore
 
 /// A `LuaEngine` behind a watchdog outside the VM: every job (a call, a load, a reload) must finish within
 /// its budget plus `grace`, or it is abandoned, whatever it is doing.
@@ -22,7 +27,7 @@ public final class WatchedLuaEngine: @unchecked Sendable {
     /// Abandoned jobs still running past which calls fail without running, until the next reload.
     public static let maxRunaways = 3
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var engine: LuaEngine
     private var limits: LuaLimits
     private var replaced = 0
@@ -181,7 +186,7 @@ public final class WatchedLuaEngine: @unchecked Sendable {
 /// One job's race between its end and its deadline, decided under a lock: `overrun()` is true when the
 /// deadline came first, `finish()` when the job ends after it had been counted as a runaway.
 private final class JobTicket: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var finished = false
     private var overran = false
 
@@ -203,7 +208,7 @@ private final class JobTicket: @unchecked Sendable {
 
 /// Resumes a continuation once; later resumptions are ignored (the job, the timer and the abandonment race).
 private final class ResumeOnce<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var continuation: CheckedContinuation<T, Never>?
 
     init(_ continuation: CheckedContinuation<T, Never>) { self.continuation = continuation }

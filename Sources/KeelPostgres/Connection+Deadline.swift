@@ -1,5 +1,13 @@
+import Dispatch
 import CLibPQ
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import KeelCore
 
 /// Connections whose every call has a deadline on the client's clock: keeld's. A server whose kernel
@@ -48,7 +56,7 @@ extension Connection {
         let box = PingBox()
         let done = DispatchSemaphore(value: 0)
         // The thread ends by itself within connect_timeout; only the wait is cut short.
-        let thread = Thread {
+        let started = startThread(name: "keel-ping", stackSize: 0) {
             box.result = withCStrings(extra.map(\.keyword) + ["dbname"], extra.map(\.value) + [conninfo]) { keys, values in
                 switch PQpingParams(keys, values, 1) {
                 case PQPING_OK: PingResult.ok
@@ -59,7 +67,7 @@ extension Connection {
             }
             done.signal()
         }
-        thread.start()
+        guard started else { return .noResponse }
         guard done.wait(timeout: .now() + deadlines.connect) == .success else { return .noResponse }
         return box.result ?? .noResponse
     }
@@ -192,7 +200,7 @@ extension Connection {
 
 /// The answer of a `PQping` run on its own thread.
 private final class PingBox: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var value: Connection.PingResult?
     var result: Connection.PingResult? {
         get { lock.withLock { value } }

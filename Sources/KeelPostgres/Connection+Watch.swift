@@ -1,5 +1,14 @@
 import CLibPQ
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension Connection {
     /// Blocks until the server closes this connection or `timeout` seconds pass; returns true when the

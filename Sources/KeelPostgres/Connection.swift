@@ -1,5 +1,14 @@
 import CLibPQ
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 
 /// A libpq connection (`PGconn*`), owned by this object and closed when it is released.
@@ -160,6 +169,6 @@ public final class Connection {
 
     static func trimmed(_ p: UnsafePointer<CChar>?) -> String {
         guard let p else { return "unknown error" }
-        return String(cString: p).trimmingCharacters(in: .whitespacesAndNewlines)
+        return String(cString: p).trimmingWhitespace()
     }
 }

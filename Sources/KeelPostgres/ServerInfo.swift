@@ -41,8 +41,10 @@ public struct ServerInfo: Sendable {
     /// `pg_database_size` of all databases, bytes.
     public var totalDataSize: Int64
 
-    /// Reads the server's state. Throws `PostgresError`.
-    public static func read(_ connection: Connection) throws(PostgresError) -> ServerInfo {
+    /// Reads the server's state. Throws `PostgresError`. `dataSize: false` leaves `totalDataSize` 0 and
+    /// spares the server the walk over every database's files (`cluster show` does not use it).
+    public static func read(_ connection: Connection, dataSize: Bool = true) throws(PostgresError) -> ServerInfo {
+        let sizeQuery = dataSize ? "(SELECT sum(pg_catalog.pg_database_size(oid))::bigint FROM pg_catalog.pg_database)" : "NULL::bigint"
         guard let row = try connection.queryRow("""
             SELECT pg_catalog.pg_is_in_recovery() AS in_recovery,
                    (SELECT system_identifier::text FROM pg_catalog.pg_control_system()) AS sysid,
@@ -70,7 +72,7 @@ public struct ServerInfo: Sendable {
                    (SELECT 'host=' || sender_host || ' port=' || sender_port FROM pg_catalog.pg_stat_wal_receiver) AS receiver_conninfo,
                    pg_catalog.current_setting('archive_mode') AS archive_mode,
                    pg_catalog.current_setting('archive_command') AS archive_command,
-                   (SELECT sum(pg_catalog.pg_database_size(oid))::bigint FROM pg_catalog.pg_database) AS data_size
+                   \(sizeQuery) AS data_size
             """) else {
             throw PostgresError(kind: .query, message: "no row from server state query", target: connection.target)
         }

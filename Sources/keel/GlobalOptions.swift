@@ -1,5 +1,9 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelOps
 import Logging
@@ -102,7 +106,7 @@ struct GlobalOptions: ParsableArguments {
 /// command's logger (as repmgr, whose every line, the last ERROR included, goes to `log_file` then).
 final class FinalError: @unchecked Sendable {
     static let shared = FinalError()
-    private let lock = NSLock()
+    private let lock = Lock()
     private var logger: Logger?
 
     /// Sends the final error through `logger` from now on.
@@ -110,7 +114,7 @@ final class FinalError: @unchecked Sendable {
 
     func report(_ error: KeelError) {
         guard let logger = lock.withLock({ logger }) else {
-            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            writeStandardError(error.description + "\n")
             return
         }
         var metadata: Logger.Metadata = [:]

@@ -1,5 +1,10 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import KeelCore
 import KeelOps
 
 /// repmgr's global options on a command that does not use them: removed before parsing, each named in
@@ -31,11 +36,11 @@ enum IgnoredOptions {
         if !options.isEmpty {
             let list = options.map { "\"\($0)\"" }.joined(separator: ", ")
             let (verb, be) = options.count == 1 ? ("has", "is") : ("have", "are")
-            FileHandle.standardError.write(Data("WARNING: \(list) \(verb) no effect on \"\(command)\" and \(be) ignored\n".utf8))
+            writeStandardError("WARNING: \(list) \(verb) no effect on \"\(command)\" and \(be) ignored\n")
         }
         for value in values {
             let name = value.prefix { $0 != "=" }
-            FileHandle.standardError.write(Data("WARNING: the value of \"\(value)\" is ignored: \"\(command)\" takes \(name) without one\n".utf8))
+            writeStandardError("WARNING: the value of \"\(value)\" is ignored: \"\(command)\" takes \(name) without one\n")
         }
         return kept
     }

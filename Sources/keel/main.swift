@@ -1,35 +1,45 @@
 import ArgumentParser
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelOps
 
 // keel: the operator CLI (repmgr's grammar). Like repmgr it refuses to run as root.
 if geteuid() == 0 {
-    FileHandle.standardError.write(Data("ERROR: keel must not be run as root\nHINT: run it as the operating system user that owns the PostgreSQL data directory (usually \"postgres\")\n".utf8))
+    writeStandardError("ERROR: keel must not be run as root\nHINT: run it as the operating system user that owns the PostgreSQL data directory (usually \"postgres\")\n")
     exit(ExitStatus.badConfig.rawValue)
 }
 
 func fail(_ message: String, hint: String? = nil) -> Never {
-    FileHandle.standardError.write(Data((KeelError(.badConfig, message, hint: hint).description + "\n").utf8))
+    writeStandardError(KeelError(.badConfig, message, hint: hint).description + "\n")
     exit(ExitStatus.badConfig.rawValue)
 }
 
 var arguments = ArgumentNormalizer.reorder(Array(CommandLine.arguments.dropFirst()))
-// repmgr's stand-alone options: `-V`/`--version-number`, and `--dump-config` (read the file, print the
-// parsed settings as `key|value`, exit 0; any other argument but the global options is ignored).
-if arguments == ["-V"] || arguments == ["--version-number"] {
-    print(arguments == ["-V"] ? Keel.configuration.version : Keel.versionNumber)
+// repmgr's stand-alone options: `-V`/`--version`/`--version-number` (answered here, before the command
+// tree is built), and `--dump-config` (read the file, print the parsed settings as `key|value`, exit 0;
+// any other argument but the global options is ignored).
+if arguments == ["-V"] || arguments == ["--version"] || arguments == ["--version-number"] {
+    print(arguments == ["--version-number"] ? Keel.versionNumber : Keel.configuration.version)
     exit(0)
 }
 if arguments.contains("--dump-config") {
     do {
         let options = try GlobalOptions.parse(arguments.filter { $0 != "--dump-config" })
         let config = try options.loadConfig()
-        for warning in config.warnings { FileHandle.standardError.write(Data("WARNING: \(warning)\n".utf8)) }
+        for warning in config.warnings { writeStandardError("WARNING: \(warning)\n") }
         print(config.dumpLines().joined(separator: "\n"))
         exit(0)
     } catch let error as KeelError {
-        FileHandle.standardError.write(Data((error.description + "\n").utf8))
+        writeStandardError(error.description + "\n")
         exit(error.status.rawValue)
     } catch {
         fail(GlobalOptions.message(for: error), hint: "--dump-config takes only the global options (-f FILE)")
@@ -59,7 +69,7 @@ do {
     if let leaf = command as? any KeelCommand {
         try await leaf.execute()
     } else if command is Keel {
-        FileHandle.standardError.write(Data((Keel.helpMessage() + "\n").utf8))
+        writeStandardError(Keel.helpMessage() + "\n")
         exit(ExitStatus.badConfig.rawValue)
     } else {
         try command.run()
@@ -68,7 +78,7 @@ do {
     let code = Keel.exitCode(for: error)
     if code != .success, code.rawValue == ExitCode.validationFailure.rawValue {
         // Command-line mistakes exit 1 (ERR_BAD_CONFIG), as repmgr's do.
-        FileHandle.standardError.write(Data(("ERROR: " + Keel.message(for: error) + "\n").utf8))
+        writeStandardError("ERROR: " + Keel.message(for: error) + "\n")
         exit(ExitStatus.badConfig.rawValue)
     }
     Keel.exit(withError: error)

@@ -1,4 +1,13 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One `name = value` line, after includes are resolved: what the settings table is applied to.
 struct ConfigAssignment: Sendable, Equatable {
@@ -172,11 +181,11 @@ struct ConfigFileReader {
             return
         }
         let directory = ConfigPath.absolute(target, relativeTo: ConfigPath.directory(of: location.file))
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue,
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory,
             let names = try? FileManager.default.contentsOfDirectory(atPath: directory)
         else {
-            let reason = FileManager.default.fileExists(atPath: directory) && !isDirectory.boolValue
+            let reason = FileManager.default.fileExists(atPath: directory) && !isDirectory
                 ? "Not a directory" : Self.unreadableReason(directory)
             error(location.file, location.line, key,
                       "could not open configuration directory \"\(directory)\": \(reason)")
@@ -187,8 +196,8 @@ struct ConfigFileReader {
             .sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
             .map { directory == "/" ? "/" + $0 : directory + "/" + $0 }
             .filter { path in
-                var isDir: ObjCBool = false
-                return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && !isDir.boolValue
+                var isDir = false
+                return FileManager.default.fileExists(atPath: path, isDirectory: &isDir) && !isDir
             }
         for file in files {
             include(file, at: location, key: key, depth: depth, strict: true)
@@ -223,11 +232,11 @@ struct ConfigFileReader {
     }
 
     private static func unreadableReason(_ path: String) -> String {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             return "No such file or directory"
         }
-        if isDirectory.boolValue { return "Is a directory" }
+        if isDirectory { return "Is a directory" }
         return "Permission denied"
     }
 }

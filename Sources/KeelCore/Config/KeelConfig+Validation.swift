@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// Checks that look at more than one line: required keys, conninfo syntax, node name, the
 /// warning/critical pairs, the Barman pair (`R:configfile.c` `_parse_config`, l.383–466), and file
@@ -97,7 +101,6 @@ extension KeelConfig {
     static func permissions(of file: String) -> Int? {
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: file) else { return nil }
         let value = attributes[.posixPermissions]
-        if let number = value as? NSNumber { return number.intValue }
         return value as? Int
     }
 

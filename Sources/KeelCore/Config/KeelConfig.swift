@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// A loaded, validated configuration file (repmgr.conf syntax and keys, plus Keel's own).
 ///

@@ -1,4 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What keeld must not forget across a restart (a crash, SIGTERM, a reboot): kept in a small file
 /// (`keeld.facts`, mode 0600, in the data directory) rather than in memory. Today one fact: the

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// libpq keyword/value connection strings (`host=a port=5432 user=repmgr`), as far as Keel needs to read
 /// and rewrite them without libpq: parse, mask the password, set a keyword, render back.
@@ -49,6 +53,6 @@ public enum Conninfo {
 
     private static func quote(_ value: String) -> String {
         if !value.isEmpty, !value.contains(where: { $0.isWhitespace || $0 == "'" || $0 == "\\" }) { return value }
-        return "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+        return "'" + value.replacing("\\", with: "\\\\").replacing("'", with: "\\'") + "'"
     }
 }

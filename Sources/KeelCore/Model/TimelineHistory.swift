@@ -30,12 +30,12 @@ public struct TimelineHistory: Sendable, Equatable {
     public init?(parsing text: String) {
         var entries: [Entry] = []
         for rawLine in text.split(whereSeparator: \.isNewline) {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            let line = rawLine.trimmingSpaces()
             if line.isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(maxSplits: 2, whereSeparator: { $0 == "\t" || $0 == " " })
             guard fields.count >= 2, let timeline = Int(fields[0]), let lsn = LSN(String(fields[1])) else { return nil }
             entries.append(Entry(timeline: timeline, switchpoint: lsn,
-                                 reason: fields.count > 2 ? fields[2].trimmingCharacters(in: .whitespaces) : ""))
+                                 reason: fields.count > 2 ? fields[2].trimmingSpaces() : ""))
         }
         self.entries = entries
     }

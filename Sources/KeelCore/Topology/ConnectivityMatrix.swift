@@ -52,8 +52,8 @@ public struct ConnectivityMatrix: Sendable, Equatable {
     @discardableResult
     public mutating func applyClusterShowCSV(from source: Int, _ csv: String) -> Bool {
         var parsed: [(Int, Cell)] = []
-        for line in csv.split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        for line in csv.split(whereSeparator: \.isNewline) where !line.trimmingSpaces().isEmpty {
+            let fields = line.split(separator: ",").map { $0.trimmingSpaces() }
             guard fields.count >= 2, let id = Int(fields[0]), let availability = Int(fields[1]) else { return false }
             parsed.append((id, availability == -1 ? .failed : .ok))
         }
@@ -65,8 +65,8 @@ public struct ConnectivityMatrix: Sendable, Equatable {
     /// Parses `cluster matrix --csv` (`source,target,status` lines); `nil` when a line does not parse.
     public static func parseMatrixCSV(_ csv: String) -> [(source: Int, target: Int, cell: Cell)]? {
         var result: [(source: Int, target: Int, cell: Cell)] = []
-        for line in csv.split(whereSeparator: \.isNewline) where !line.trimmingCharacters(in: .whitespaces).isEmpty {
-            let fields = line.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        for line in csv.split(whereSeparator: \.isNewline) where !line.trimmingSpaces().isEmpty {
+            let fields = line.split(separator: ",").map { $0.trimmingSpaces() }
             guard fields.count == 3, let s = Int(fields[0]), let t = Int(fields[1]), let raw = Int(fields[2]),
                   let cell = Cell(rawValue: raw) else { return nil }
             result.append((s, t, cell))

@@ -1,5 +1,9 @@
 import CLua
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// `keel.node`, `keel.nodes()`, `keel.node_by_id`, `keel.query`, `keel.exec`.
 extension KeelModule {
@@ -73,7 +77,7 @@ extension KeelModule {
                 case .null: parameters.append(nil)
                 case .boolean(let b): parameters.append(b ? "t" : "f")
                 case .integer(let i): parameters.append(String(i))
-                case .number(let d): parameters.append(String(format: "%.17g", d))
+                case .number(let d): parameters.append(String(cFormat: "%.17g", d))
                 case .string(let text): parameters.append(text)
                 case .array, .table, .opaque:
                     throw KeelModuleError("\(fn.luaName): parameter $\(index - 2) is a \(s.typeName(at: index)); pass strings, numbers, booleans or nil")

@@ -1,6 +1,11 @@
 import CLua
 import CLuaShim
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import KeelCore
 
 /// The playbook-only part of the `keel` module (present only in `keel run`'s environment):
 /// `keel.args`, `keel.required`, `keel.params{...}`, `keel.step(name, fn)`, `keel.wait_for(fn, {timeout=,
@@ -106,7 +111,7 @@ extension KeelModule {
                 playbook.interruptedInStep = true
                 throw KeelModuleError("interrupted while \(what)")
             }
-            Thread.sleep(forTimeInterval: min(0.1, max(0, end.timeIntervalSinceNow)))
+            sleepThread(seconds: min(0.1, max(0, end.timeIntervalSinceNow)))
         }
         if host.interrupted {
             playbook.interruptedInStep = true
@@ -157,6 +162,6 @@ extension KeelModule {
 
     /// `90 s`, `1.5 s`.
     static func seconds(_ value: Double) -> String {
-        value == value.rounded() ? "\(Int(value)) s" : String(format: "%.1f s", value)
+        value == value.rounded() ? "\(Int(value)) s" : String(cFormat: "%.1f s", value)
     }
 }

@@ -1,5 +1,10 @@
 import CLua
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import KeelCore
 
 /// `keel.shell` and `keel.sleep`: both bounded by what is left of the call's budget.
 extension KeelModule {
@@ -45,7 +50,7 @@ extension KeelModule {
             try pause(duration, host: host, playbook: playbook, what: "sleeping")
             return 0
         }
-        if duration > 0 { Thread.sleep(forTimeInterval: duration) }
+        if duration > 0 { sleepThread(seconds: duration) }
         return 0
     }
 }

@@ -1,6 +1,10 @@
 import CLua
 import CLuaShim
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The `keel` module as Lua sees it, and the bridge from Lua into Swift.
 ///

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelPostgres
 import Logging
@@ -58,7 +62,7 @@ public struct EventWriter {
         guard !outcome.succeeded else { return }
         switch outcome.kind {
         case .shell where outcome.status != nil:
-            let stderr = outcome.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            let stderr = outcome.stderr.trimmingWhitespace()
             context.logger.warning("event notification command exited with status \(outcome.status!)",
                                    metadata: stderr.isEmpty ? nil : ["detail": "\(stderr)"])
         case .shell:

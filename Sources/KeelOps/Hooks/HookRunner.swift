@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelLua
 import KeelPostgres
@@ -23,7 +27,7 @@ public final class HookRunner: @unchecked Sendable {
     /// The runner of a process that makes no other (the `keel` CLI).
     public static let shared = HookRunner()
 
-    private let lock = NSLock()
+    private let lock = Lock()
     private var engines: [String: WatchedLuaEngine] = [:]
     private var pending: [(EventRecord, NodeRecord?)] = []
     private var notifier: (@Sendable (EventRecord, NodeRecord?) -> Void)?
@@ -49,7 +53,7 @@ public final class HookRunner: @unchecked Sendable {
     /// The engine thread's name (Linux keeps 15 bytes): `keel-lua-event`, `keel-lua-valida`, `keel-lua-promot` …
     static func threadName(_ point: HookPoint) -> String {
         var key = point == .eventNotification ? "event" : point.key
-        for affix in ["failover_", "service_", "_command"] { key = key.replacingOccurrences(of: affix, with: "") }
+        for affix in ["failover_", "service_", "_command"] { key = key.replacing(affix, with: "") }
         return String(("keel-lua-" + key).prefix(15))
     }
 
@@ -131,7 +135,7 @@ public final class HookRunner: @unchecked Sendable {
         let started = clock.now
         do {
             let result = try await ProcessRunner.shell(expanded, timeout: timeout)
-            let output = (result.stderr + result.stdout).trimmingCharacters(in: .whitespacesAndNewlines)
+            let output = (result.stderr + result.stdout).trimmingWhitespace()
             var outcome = HookOutcome(kind: .shell, command: expanded, succeeded: result.succeeded,
                                       reason: result.succeeded ? nil : "\(point.key) exited with status \(result.status)" + (output.isEmpty ? "" : ": \(output)"),
                                       seconds: Self.seconds(clock.now - started))
@@ -157,7 +161,7 @@ public final class HookRunner: @unchecked Sendable {
         let seconds = Self.seconds(clock.now - started)
         var outcome: HookOutcome
         if let error = result.error {
-            ops.logger.error("\(label) failed after \(String(format: "%.2f", seconds)) s: \(error)", metadata: error.traceback.map { ["traceback": "\($0)"] })
+            ops.logger.error("\(label) failed after \(String(cFormat: "%.2f", seconds)) s: \(error)", metadata: error.traceback.map { ["traceback": "\($0)"] })
             outcome = HookOutcome(kind: .lua, command: reference.description, succeeded: false, reason: "\(reference) failed: \(error)",
                                   seconds: seconds)
         } else if point == .eventNotification {

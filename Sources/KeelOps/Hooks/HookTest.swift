@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelLua
 
@@ -144,8 +148,8 @@ public struct HookTest {
 
     /// `0.042 ms`, `12.3 ms`, `1.20 s`.
     static func format(_ seconds: Double) -> String {
-        if seconds < 0.001 { return String(format: "%.3f ms", seconds * 1000) }
-        if seconds < 1 { return String(format: "%.1f ms", seconds * 1000) }
-        return String(format: "%.2f s", seconds)
+        if seconds < 0.001 { return String(cFormat: "%.3f ms", seconds * 1000) }
+        if seconds < 1 { return String(cFormat: "%.1f ms", seconds * 1000) }
+        return String(cFormat: "%.2f s", seconds)
     }
 }

@@ -1,4 +1,9 @@
+import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelLua
 import KeelPostgres
@@ -200,7 +205,7 @@ public struct PostgresKeelHost: KeelHost {
 
 /// Probe results, one slot per node, filled concurrently.
 private final class ProbeSlots: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var slots: [ServerInfo?]
     init(count: Int) { slots = Array(repeating: nil, count: count) }
     func set(_ i: Int, _ info: ServerInfo?) { lock.withLock { slots[i] = info } }

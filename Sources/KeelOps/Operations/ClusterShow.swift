@@ -86,6 +86,19 @@ public struct ClusterShow {
         self.compact = compact
     }
 
+    /// Every node polled at the same time (connect bounded by `connect_timeout=5`), so the listing takes as long
+    /// as the slowest node rather than the sum of all; `nil` for a node that did not answer.
+    static func probeAll(_ nodes: [NodeRecord]) -> [Int: Probe?] {
+        let probed = concurrentMap(nodes, name: "keel-show-probe") { node -> Probe? in
+            let conninfo = Conninfo.setting("connect_timeout", to: "5", in: node.conninfo)
+            guard let conn = try? Connection(conninfo: conninfo), let info = try? ServerInfo.read(conn, dataSize: false) else {
+                return nil
+            }
+            return Probe(info: info, replication: (try? ReplicationStates.read(conn)) ?? [:])
+        }
+        return Dictionary(zip(nodes.map(\.nodeID), probed), uniquingKeysWith: { first, _ in first })
+    }
+
     /// Prints the listing; returns the exit status (0, or 25 when issues were found). Throws `KeelError` 6
     /// when the node the metadata is read from is unreachable.
     public func run() async throws -> ExitStatus {
@@ -96,27 +109,17 @@ public struct ClusterShow {
             source = try context.connect(try context.remote.conninfo(defaultsFrom: context.config.conninfo), what: "node")
         }
         var nodes = try context.query { try MetadataStore(connection: source).nodes() }
-        var probes: [Int: Probe?] = [:]
-        let probe = { (node: NodeRecord) -> Probe? in
-            if let known = probes[node.nodeID] { return known }
-            let conninfo = Conninfo.setting("connect_timeout", to: "5", in: node.conninfo)
-            guard let conn = try? Connection(conninfo: conninfo), let info = try? ServerInfo.read(conn) else {
-                probes[node.nodeID] = .some(nil)
-                return nil
-            }
-            let found = Probe(info: info, replication: (try? ReplicationStates.read(conn)) ?? [:])
-            probes[node.nodeID] = found
-            return found
-        }
-        var listing = Self.evaluate(nodes: nodes, probe: probe)
+        var probes = Self.probeAll(nodes)
+        var listing = Self.evaluate(nodes: nodes, probe: { node in probes[node.nodeID] ?? nil })
         // A former primary's own metadata still names it the primary: read the metadata of the primary on
         // the newest timeline instead, so that every node shows the same cluster.
         if let newest = Self.newestPrimary(listing.entries), let record = nodes.first(where: { $0.nodeID == newest.id }),
-           (try? ServerInfo.read(source))?.timeline ?? 0 < (newest.timeline ?? 0),
+           (try? ServerInfo.read(source, dataSize: false))?.timeline ?? 0 < (newest.timeline ?? 0),
            let conn = try? Connection(conninfo: Conninfo.setting("connect_timeout", to: "5", in: record.conninfo)),
            let fresh = try? MetadataStore(connection: conn).nodes() {
             nodes = fresh
-            listing = Self.evaluate(nodes: nodes, probe: probe)
+            probes.merge(Self.probeAll(fresh.filter { probes[$0.nodeID] == nil }), uniquingKeysWith: { known, _ in known })
+            listing = Self.evaluate(nodes: nodes, probe: { node in probes[node.nodeID] ?? nil })
         }
         switch context.format {
         case .csv:

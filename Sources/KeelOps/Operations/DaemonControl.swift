@@ -1,4 +1,13 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 
 /// `keel daemon start|stop [--wait[=S]] [--no-wait] [--dry-run]`: starts or stops this node's keeld with
@@ -49,7 +58,7 @@ public struct DaemonControl {
             }
             let result = try await ProcessRunner.run(try keeldPath(), ["-f", config.path, "-d"], timeout: 30)
             guard result.succeeded else {
-                throw KeelError(.daemonService, "unable to start keeld", detail: (result.stderr + result.stdout).trimmingCharacters(in: .whitespacesAndNewlines))
+                throw KeelError(.daemonService, "unable to start keeld", detail: (result.stderr + result.stdout).trimmingWhitespace())
             }
         } else {
             guard let pid = pidFile.runningPID() else {
@@ -85,7 +94,7 @@ public struct DaemonControl {
     private func keeldPath() throws -> String {
         let bindir = context.config.string("repmgr_bindir")
         let dir = bindir.isEmpty ? URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent().path : bindir
-        let path = (dir as NSString).appendingPathComponent("keeld")
+        let path = PathString.join(dir, "keeld")
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw KeelError(.daemonService, "keeld not found at \"\(path)\"", hint: "set repmgr_bindir, or repmgrd_service_start_command")
         }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelPostgres
 
@@ -145,7 +149,7 @@ extension NodeRejoin {
                                                    environment: ["LC_ALL": "C"], timeout: 3600)
         guard result.succeeded else {
             throw KeelError(.rejoinFailed, "crash recovery of \(context.config.nodeLabel) failed (exit status \(result.status))",
-                            detail: (result.stderr + result.stdout).trimmingCharacters(in: .whitespacesAndNewlines))
+                            detail: (result.stderr + result.stdout).trimmingWhitespace())
         }
     }
 
@@ -160,7 +164,7 @@ extension NodeRejoin {
                                                  environment: password.merging(["LC_ALL": "C"]) { $1 }, timeout: 3600)
         guard result.succeeded else {
             throw KeelError(.rejoinFailed, "pg_rewind failed (exit status \(result.status))",
-                            detail: (result.stderr + result.stdout).trimmingCharacters(in: .whitespacesAndNewlines),
+                            detail: (result.stderr + result.stdout).trimmingWhitespace(),
                             hint: "the data directory may be unusable now; clone the node again with \"keel standby clone --force\"")
         }
         context.logger.notice("pg_rewind complete")

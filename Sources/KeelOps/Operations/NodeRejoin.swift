@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelPostgres
 
@@ -166,7 +170,7 @@ public struct NodeRejoin {
             context.logger.info("timeline check passed: this node is on timeline \(localTimeline) and can stream from \(primaryLabel) (timeline \(identity.timeline))")
             return false
         }
-        let why = verdict?.explanation.replacingOccurrences(of: "follow target", with: "primary")
+        let why = verdict?.explanation.replacing("follow target", with: "primary")
             ?? "this node's end of WAL is unknown after an unclean shutdown"
         guard options.forceRewind else {
             throw KeelError(.rejoinFailed, "\(me) cannot attach to \(primaryLabel): its timeline has diverged",
@@ -210,7 +214,7 @@ public struct NodeRejoin {
     static func externalConfigFile(_ config: KeelConfig) -> String? {
         let directory = config.configDirectory
         guard !directory.isEmpty, directory != config.dataDirectory else { return nil }
-        return (directory as NSString).appendingPathComponent("postgresql.conf")
+        return PathString.join(directory, "postgresql.conf")
     }
 
     /// Whether this node's slot already exists on the primary (`use_replication_slots`); throws 24 when it

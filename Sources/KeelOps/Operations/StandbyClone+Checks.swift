@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelPostgres
 
@@ -227,7 +231,7 @@ public enum StandbyCloneOptionCheck {
     /// an optional unit (`ms`, `s`, `min`, `h`, `d`).
     public static func isDuration(_ value: String) -> Bool {
         let digits = value.prefix { $0.isNumber }
-        let unit = value.dropFirst(digits.count).trimmingCharacters(in: .whitespaces)
+        let unit = value.dropFirst(digits.count).trimmingSpaces()
         return !digits.isEmpty && ["", "ms", "s", "min", "h", "d"].contains(unit)
     }
 }

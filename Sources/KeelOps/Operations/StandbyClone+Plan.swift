@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelPostgres
 
@@ -116,7 +120,7 @@ extension StandbyClone {
                                                 environment: password.merging(["PGAPPNAME": "keel_clone"]) { $1 })
         guard result.succeeded else {
             throw KeelError(.badBaseBackup, "unable to take a base backup of the source node",
-                            detail: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))
+                            detail: result.stderr.trimmingWhitespace())
         }
     }
 
@@ -125,7 +129,7 @@ extension StandbyClone {
         let result = try await ProcessRunner.run(command[0], Array(command.dropFirst()), timeout: 3600)
         guard result.succeeded else {
             throw KeelError(.badBaseBackup, "pg_verifybackup found problems in the copy",
-                            detail: (result.stderr + result.stdout).trimmingCharacters(in: .whitespacesAndNewlines))
+                            detail: (result.stderr + result.stdout).trimmingWhitespace())
         }
         context.logger.info("backup verified with pg_verifybackup")
     }
@@ -133,7 +137,7 @@ extension StandbyClone {
     /// Where an external configuration file goes: the same path (`samepath`) or the data directory (`pgdata`).
     func externalTarget(_ file: ExternalFile) -> String {
         guard options.copyExternalConfigFiles == .pgdata else { return file.sourcePath }
-        return (context.config.dataDirectory as NSString).appendingPathComponent((file.sourcePath as NSString).lastPathComponent)
+        return PathString.join(context.config.dataDirectory, PathString.lastComponent(file.sourcePath))
     }
 
     /// Writes the external configuration files read during the checks. Throws 1 naming the file.
@@ -141,7 +145,7 @@ extension StandbyClone {
         for file in files {
             let target = externalTarget(file)
             do {
-                try FileManager.default.createDirectory(atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+                try FileManager.default.createDirectory(atPath: PathString.deletingLastComponent(target), withIntermediateDirectories: true)
                 try file.contents.write(toFile: target, atomically: true, encoding: .utf8)
             } catch {
                 throw KeelError(.badConfig, "unable to write \(file.setting) to \"\(target)\"", detail: "\(error)")

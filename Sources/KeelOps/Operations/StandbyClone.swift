@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelPostgres
 
@@ -112,7 +116,7 @@ public struct StandbyClone {
                     "-U", replicationUser, "-X", "stream", "--no-password"]
         if options.fastCheckpoint { args.append("--checkpoint=fast") }
         for mapping in context.config.tablespaceMappings {
-            func escaped(_ path: String) -> String { path.replacingOccurrences(of: "=", with: "\\=") }
+            func escaped(_ path: String) -> String { path.replacing("=", with: "\\=") }
             args.append("--tablespace-mapping=\(escaped(mapping.oldDirectory))=\(escaped(mapping.newDirectory))")
         }
         args.append(contentsOf: ShellWords.split(context.config.pgBasebackupOptions))

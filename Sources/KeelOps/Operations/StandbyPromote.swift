@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelPostgres
 
@@ -164,7 +168,7 @@ public struct StandbyPromote {
             let result = try await ProcessRunner.shell(promoteCommand, timeout: Double(timeout))
             guard result.succeeded else {
                 throw KeelError(.promotionFailed, "service_promote_command failed with exit status \(result.status)",
-                                detail: (result.stderr + result.stdout).trimmingCharacters(in: .whitespacesAndNewlines),
+                                detail: (result.stderr + result.stdout).trimmingWhitespace(),
                                 hint: "command: \(promoteCommand)")
             }
         }
@@ -201,7 +205,7 @@ public struct StandbyPromote {
         let details = "server \"\(config.nodeName)\" (ID: \(config.nodeID)) was successfully promoted to primary"
         await EventWriter(context: context).record(.standbyPromote, details: details, on: primary)
         log.notice("STANDBY PROMOTE successful", metadata: ["detail": "\(details)"])
-        log.info("new timeline \(after.timeline), current LSN \(after.lsn?.description ?? "?"), promotion took \(String(format: "%.1f", elapsed)) seconds")
+        log.info("new timeline \(after.timeline), current LSN \(after.lsn?.description ?? "?"), promotion took \(String(cFormat: "%.1f", elapsed)) seconds")
         var result = PromoteResult(nodeID: config.nodeID, timeline: after.timeline, lsn: after.lsn, elapsedSeconds: elapsed,
                                    formerPrimaryIDs: demoted, votingTerm: term)
         if !siblings.isEmpty {

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelPostgres
 
@@ -66,7 +70,7 @@ extension StandbySwitchover {
         let answer = try await primaryRemote.run(stateArgs, timeout: 60)
         guard ShutdownState(parsing: answer.stdout) == .up else {
             throw KeelError(.switchoverFailed, "unable to run keel for \(primaryLabel), or it does not report its server as running",
-                            detail: "\(primaryRemote.display(stateArgs)) exited with status \(answer.status): \((answer.stdout + answer.stderr).trimmingCharacters(in: .whitespacesAndNewlines))",
+                            detail: "\(primaryRemote.display(stateArgs)) exited with status \(answer.status): \((answer.stdout + answer.stderr).trimmingWhitespace())",
                             hint: "check config_file in repmgr.nodes and that keel is installed there (repmgr_bindir)")
         }
 

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelPostgres
 
@@ -125,7 +129,7 @@ extension StandbySwitchover {
         guard context.dryRun else { return detail }
         let listed = try await checked.primaryRemote.run(["node", "service", "--list-actions", "--action=stop"], timeout: 60)
         if listed.succeeded, let line = listed.stdout.split(whereSeparator: \.isNewline).last(where: { $0.contains("stop:") }) {
-            detail += "\n  which runs on that node: \(line.trimmingCharacters(in: .whitespaces).dropFirst("stop: ".count))"
+            detail += "\n  which runs on that node: \(line.trimmingSpaces().dropFirst("stop: ".count))"
         }
         return detail
     }
@@ -210,6 +214,6 @@ extension StandbySwitchover {
                                                    on: progress.newPrimary, primary: checked.primaryRecord)
         guard problems.isEmpty else { throw incomplete(problems, commands: progress.commands) }
         context.logger.notice("STANDBY SWITCHOVER has completed successfully", metadata: ["detail": "\(details)"])
-        context.logger.info("switchover took \(String(format: "%.1f", progress.elapsed)) seconds from the stop request to the promotion")
+        context.logger.info("switchover took \(String(cFormat: "%.1f", progress.elapsed)) seconds from the stop request to the promotion")
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// JSON output of every listing (`--json`): sorted keys, pretty-printed, slashes unescaped.
 public enum JSON {

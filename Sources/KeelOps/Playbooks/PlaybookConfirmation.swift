@@ -1,4 +1,13 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 
 /// The question `keel run` asks before an operation that changes the cluster, unless `--yes`: on a
@@ -10,8 +19,8 @@ enum PlaybookConfirmation {
             throw KeelError(.badConfig, "\(action): confirmation needed, but standard input is not a terminal",
                             hint: "run keel run with --yes to allow the playbook's operations without asking")
         }
-        FileHandle.standardError.write(Data("keel run: \(action). Proceed? [y/N] ".utf8))
-        let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        writeStandardError("keel run: \(action). Proceed? [y/N] ")
+        let answer = readLine()?.trimmingSpaces().lowercased() ?? ""
         guard answer == "y" || answer == "yes" else {
             throw KeelError(.badConfig, "\(action): not confirmed")
         }

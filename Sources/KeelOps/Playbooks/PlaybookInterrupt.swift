@@ -1,9 +1,20 @@
+import Dispatch
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import KeelCore
 
 /// Ctrl-C during `keel run`: the first SIGINT sets the flag (the playbook stops at the next step boundary,
 /// a `keel.wait_for` or `keel.sleep` ends at once); a second one exits with status 130 at once.
 final class PlaybookInterrupt: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var raised = false
     private var source: (any DispatchSourceSignal)?
 
@@ -17,10 +28,10 @@ final class PlaybookInterrupt: @unchecked Sendable {
         source.setEventHandler { [self] in
             let again = lock.withLock { () -> Bool in defer { raised = true }; return raised }
             if again {
-                FileHandle.standardError.write(Data("keel run: interrupted again, stopping now\n".utf8))
+                writeStandardError("keel run: interrupted again, stopping now\n")
                 exit(130)
             }
-            FileHandle.standardError.write(Data("keel run: interrupt: stopping at the next step boundary (Ctrl-C again to stop at once)\n".utf8))
+            writeStandardError("keel run: interrupt: stopping at the next step boundary (Ctrl-C again to stop at once)\n")
         }
         source.resume()
         self.source = source

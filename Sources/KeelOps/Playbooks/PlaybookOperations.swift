@@ -1,4 +1,9 @@
+import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelLua
 import KeelPostgres
@@ -53,7 +58,7 @@ struct PlaybookOperations: Sendable {
         switch operation {
         case .promote(_, let siblingsFollow):
             let result = try await StandbyPromote(context: ops, options: .init(siblingsFollow: siblingsFollow)).run()
-            return context.dryRun ? "promote \(what)" : String(format: "promoted \(what) to timeline \(result.timeline) in %.1f s", result.elapsedSeconds)
+            return context.dryRun ? "promote \(what)" : String(cFormat: "promoted \(what) to timeline \(result.timeline) in %.1f s", result.elapsedSeconds)
         case .follow(_, let upstream):
             let result = try await StandbyFollow(context: ops, options: .init(upstreamNodeID: upstream)).run()
             return (context.dryRun ? "make \(what) follow " : "\(what) follows ") + "\(result.upstreamNodeName) (ID \(result.upstreamNodeID))"
@@ -61,7 +66,7 @@ struct PlaybookOperations: Sendable {
             let result = try await StandbySwitchover(context: ops, options: .init(siblingsFollow: siblingsFollow, forceRewind: forceRewind,
                                                                                 alwaysPromote: alwaysPromote)).run()
             return context.dryRun ? "switch over: \(what) becomes primary, node ID \(result.formerPrimaryID) a standby"
-                : String(format: "\(what) is primary, node ID \(result.formerPrimaryID) a standby (%.1f s)", result.elapsedSeconds)
+                : String(cFormat: "\(what) is primary, node ID \(result.formerPrimaryID) a standby (%.1f s)", result.elapsedSeconds)
         case .rejoin(let node, let forceRewind, let configFiles):
             ops.remote = RemoteNodeOptions(dbname: try primaryConninfo(excluding: node))
             let result = try await NodeRejoin(context: ops, options: .init(forceRewind: forceRewind, configFiles: configFiles)).run()
@@ -127,7 +132,7 @@ struct PlaybookOperations: Sendable {
 
 /// A result handed from a task to a waiting thread.
 private final class ResultBox<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var result: Result<T, any Error>?
     func set(_ value: Result<T, any Error>) { lock.withLock { result = value } }
     func get() throws -> T { try lock.withLock { result! }.get() }

@@ -1,4 +1,9 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import KeelCore
 import KeelLua
 
 /// Prints `keel run`'s step lines and summary on standard output: text (`[2/5] name  1.52 s  ok`, a failed
@@ -9,7 +14,7 @@ final class PlaybookReporter: @unchecked Sendable {
     let json: Bool
     /// Where stdout lines go.
     let write: @Sendable (String) -> Void
-    private let lock = NSLock()
+    private let lock = Lock()
     private var lastProgress = Date.distantPast
     private var nameWidth = 0
 
@@ -38,7 +43,7 @@ final class PlaybookReporter: @unchecked Sendable {
             return true
         }
         if due {
-            FileHandle.standardError.write(Data("  … waiting for \(what) (\(Int(elapsed)) s of \(Int(timeout)) s)\n".utf8))
+            writeStandardError("  … waiting for \(what) (\(Int(elapsed)) s of \(Int(timeout)) s)\n")
         }
     }
 
@@ -48,7 +53,7 @@ final class PlaybookReporter: @unchecked Sendable {
         let width = lock.withLock { nameWidth = max(nameWidth, min(44, report.name.count)); return nameWidth }
         let number = "[\(report.index)/\(report.total)]"
         let duration = report.status == .skipped ? "" : HookTest.format(report.seconds)
-        var line = "\(number) \(report.name.padding(toLength: max(width, report.name.count), withPad: " ", startingAt: 0))  \(duration.leftPadded(9))  \(report.status.text)"
+        var line = "\(number) \(report.name.rightPadded(width))  \(duration.leftPadded(9))  \(report.status.text)"
         if let note = report.note, case .ok = report.status { line += " — " + note }
         write(line)
         if case .failed = report.status, let error = report.error {
@@ -125,4 +130,5 @@ final class PlaybookReporter: @unchecked Sendable {
 
 private extension String {
     func leftPadded(_ width: Int) -> String { count >= width ? self : String(repeating: " ", count: width - count) + self }
+    func rightPadded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
 }

@@ -1,10 +1,20 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import KeelCore
 
 /// A started child and everything it started: signalled as a whole when it overruns its timeout (its
 /// process group when it has one of its own, and every descendant found in `/proc`, which also reaches
 /// children that left the group).
 final class ChildProcessTree: @unchecked Sendable {
-    private let lock = NSLock()
+    private let lock = Lock()
     private var pid: pid_t?
     private let ownGroup: Bool
 

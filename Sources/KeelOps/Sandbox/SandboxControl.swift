@@ -1,4 +1,13 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelPostgres
 import Logging
@@ -13,7 +22,7 @@ public struct SandboxControl {
     public let output: @Sendable (String) -> Void
 
     public init(directory: String, logger: Logger, output: @escaping @Sendable (String) -> Void = { print($0) }) {
-        self.directory = (directory as NSString).standardizingPath
+        self.directory = PathString.standardized(directory)
         self.logger = logger
         self.output = output
     }
@@ -65,7 +74,7 @@ public struct SandboxControl {
         let result = try await ProcessRunner.run(pgCtl, ["-w", "-D", node.dataDirectory, "-l", node.serverLog, "start"], timeout: 120)
         guard result.succeeded else {
             throw KeelError(.localCommand, "unable to start PostgreSQL of \"\(node.name)\"",
-                            detail: (result.stdout + result.stderr).trimmingCharacters(in: .whitespacesAndNewlines), hint: "see \(node.serverLog)")
+                            detail: (result.stdout + result.stderr).trimmingWhitespace(), hint: "see \(node.serverLog)")
         }
     }
 

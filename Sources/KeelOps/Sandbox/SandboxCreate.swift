@@ -1,4 +1,13 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelPostgres
 import Logging
@@ -69,7 +78,7 @@ public struct SandboxCreate {
         let pgBindir = try Self.findBindir(options.pgBindir)
         let hooksSource = options.luaHooks ? try Self.findHooks() : nil
 
-        try fm.createDirectory(atPath: (directory as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try fm.createDirectory(atPath: PathString.deletingLastComponent(directory), withIntermediateDirectories: true)
         if !exists, mkdir(directory, 0o700) != 0 {
             throw KeelError(.badConfig, "unable to create sandbox directory \"\(directory)\"", detail: String(cString: strerror(errno)))
         }
@@ -213,10 +222,9 @@ public struct SandboxCreate {
         let include = "include_if_exists = '../server.conf'"
         let current = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         guard !current.contains(include) else { return }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw KeelError(.localCommand, "cannot write \(path)") }
-        defer { try? handle.close() }
-        handle.seekToEndOfFile()
-        handle.write(Data("\n# Keel sandbox: this node's own settings (port, sockets)\n\(include)\n".utf8))
+        guard appendToFile(path, "\n# Keel sandbox: this node's own settings (port, sockets)\n\(include)\n") else {
+            throw KeelError(.localCommand, "cannot write \(path)")
+        }
     }
 
     private func createRepmgrDatabase(_ node: SandboxManifest.Node) throws {
@@ -232,7 +240,7 @@ public struct SandboxCreate {
         for file in ["failover_validation.lua", "notify.lua", "promote.lua", "follow.lua"] {
             var text = try String(contentsOfFile: source + "/" + file, encoding: .utf8)
             if file == "notify.lua" {
-                text = text.replacingOccurrences(of: "\"/var/log/keel/events.jsonl\"", with: "\"\(directory)/events.jsonl\"")
+                text = text.replacing("\"/var/log/keel/events.jsonl\"", with: "\"\(directory)/events.jsonl\"")
             }
             try text.write(toFile: target + "/" + file, atomically: true, encoding: .utf8)
         }

@@ -1,4 +1,13 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 
 /// The checks that keep another local user out of a sandbox: its directory (and each file Keel reads in
@@ -16,7 +25,7 @@ enum SandboxDirectory {
             throw KeelError(.badConfig, "sandbox directory \"\(path)\" is not a directory (a symbolic link or a file)")
         }
         try checkOwnership(info, path: path, what: "sandbox directory")
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = PathString.deletingLastComponent(path)
         if let up = status(parent), up.st_mode & 0o002 != 0, up.st_mode & S_ISVTX == 0 {
             throw KeelError(.badConfig, "sandbox directory \"\(path)\" is in \"\(parent)\", which anyone can write to",
                             hint: "create the sandbox in a directory of your own")

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 
 /// A sandbox's description, `DIR/sandbox.json`: every node with its role, port and files, so that

@@ -1,4 +1,13 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 
 /// `node rejoin --config-files a,b`: configuration files inside the data directory that pg_rewind would
@@ -18,13 +27,13 @@ public struct ConfigFileKeeper {
     public init(dataDirectory: String, files: [String], nodeID: Int, archiveBase: String? = nil) {
         self.dataDirectory = dataDirectory
         self.files = files.filter { !$0.isEmpty }
-        let base = archiveBase.flatMap { $0.isEmpty ? nil : $0 } ?? NSTemporaryDirectory()
-        archiveDirectory = (base as NSString).appendingPathComponent("keel-rejoin-\(nodeID)-\(getpid())")
+        let base = archiveBase.flatMap { $0.isEmpty ? nil : $0 } ?? FileManager.default.temporaryDirectory.path
+        archiveDirectory = PathString.join(base, "keel-rejoin-\(nodeID)-\(getpid())")
     }
 
     /// The absolute path of `file`.
     public func path(_ file: String) -> String {
-        file.hasPrefix("/") ? file : (dataDirectory as NSString).appendingPathComponent(file)
+        file.hasPrefix("/") ? file : PathString.join(dataDirectory, file)
     }
 
     /// The files that do not exist (checked before anything changes).

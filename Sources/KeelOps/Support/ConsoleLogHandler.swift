@@ -1,4 +1,13 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import Logging
 
@@ -12,16 +21,17 @@ public struct ConsoleLogHandler: LogHandler {
 
     /// Where lines go: standard error, or a file opened for appending (shared by copies of the handler).
     public final class Sink: @unchecked Sendable {
-        private let lock = NSLock()
-        private var handle: FileHandle
+        private let lock = Lock()
+        /// The file descriptor written to (2: standard error, never closed here).
+        private var fd: Int32
         private let timestamped: Bool
         private let path: String?
-        public static let standardError = Sink(handle: FileHandle.standardError, timestamped: false)
+        public static let standardError = Sink(fd: 2, timestamped: false)
         /// Standard error with `[timestamp] [LEVEL]` prefixes (keeld in the foreground).
-        public static let standardErrorTimestamped = Sink(handle: FileHandle.standardError, timestamped: true)
+        public static let standardErrorTimestamped = Sink(fd: 2, timestamped: true)
 
-        init(handle: FileHandle, timestamped: Bool, path: String? = nil) {
-            self.handle = handle
+        init(fd: Int32, timestamped: Bool, path: String? = nil) {
+            self.fd = fd
             self.timestamped = timestamped
             self.path = path
         }
@@ -31,9 +41,13 @@ public struct ConsoleLogHandler: LogHandler {
         public func reopen() {
             guard let path, let fresh = try? Self.openForAppending(path) else { return }
             lock.withLock {
-                try? handle.close()
-                handle = fresh
+                if fd != 2 { close(fd) }
+                fd = fresh
             }
+        }
+
+        deinit {
+            if fd != 2 { close(fd) }
         }
 
         /// Opens `path` for appending (creating it, mode 0640); `nil` when it cannot be opened.
@@ -45,11 +59,11 @@ public struct ConsoleLogHandler: LogHandler {
         /// used. In a directory others can write to (such as /tmp), a symbolic link is never followed and a
         /// file of another user is refused: someone else could have planted it.
         public static func openFile(_ path: String) throws -> Sink {
-            Sink(handle: try openForAppending(path), timestamped: true, path: path)
+            Sink(fd: try openForAppending(path), timestamped: true, path: path)
         }
 
-        private static func openForAppending(_ path: String) throws -> FileHandle {
-            let directory = (path as NSString).deletingLastPathComponent
+        private static func openForAppending(_ path: String) throws -> Int32 {
+            let directory = PathString.deletingLastComponent(path)
             var dirInfo = stat()
             let shared = stat(directory.isEmpty ? "." : directory, &dirInfo) == 0 && dirInfo.st_mode & 0o002 != 0
             let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | (shared ? O_NOFOLLOW : 0), 0o640)
@@ -68,7 +82,7 @@ public struct ConsoleLogHandler: LogHandler {
                 throw KeelError(.badConfig, "log file \"\(path)\" cannot be used: "
                                     + (regular ? "it belongs to another user, in a directory others can write to" : "it is not a regular file"))
             }
-            return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+            return fd
         }
 
         func write(level: String, _ message: String) {
@@ -80,7 +94,7 @@ public struct ConsoleLogHandler: LogHandler {
             }
             lock.lock()
             defer { lock.unlock() }
-            handle.write(Data(line.utf8))
+            writeAll(fd: fd, line)
         }
     }
 

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 
 /// Reads a data directory's control file with `pg_controldata` (from `pg_bindir`, run with `LC_ALL=C` so
@@ -12,7 +16,7 @@ public enum ControlDataReader {
         let result = try await ProcessRunner.run(program, ["-D", dataDirectory], environment: ["LC_ALL": "C", "LANG": "C"], timeout: 30)
         guard result.succeeded else {
             throw KeelError(.badConfig, "unable to read the control file of data directory \"\(dataDirectory)\"",
-                            detail: (result.stderr + result.stdout).trimmingCharacters(in: .whitespacesAndNewlines))
+                            detail: (result.stderr + result.stdout).trimmingWhitespace())
         }
         return ControlData(parsing: result.stdout)
     }

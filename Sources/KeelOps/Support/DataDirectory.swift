@@ -1,4 +1,14 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import KeelCore
 
 /// Facts about a PostgreSQL data directory on this host, read from the file system.
 public struct DataDirectory: Sendable {
@@ -17,12 +27,12 @@ public struct DataDirectory: Sendable {
     /// Why the path cannot hold a data directory (a file is there, or neither it nor its parent is
     /// writable by this user), or `nil` when it can.
     public var unusableReason: String? {
-        var isDirectory: ObjCBool = false
+        var isDirectory = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
-            if !isDirectory.boolValue { return "\"\(path)\" exists and is not a directory" }
+            if !isDirectory { return "\"\(path)\" exists and is not a directory" }
             return access(path, W_OK) == 0 ? nil : "\"\(path)\" is not writable by this user"
         }
-        let parent = (path as NSString).deletingLastPathComponent
+        let parent = PathString.deletingLastComponent(path)
         return access(parent.isEmpty ? "." : parent, W_OK) == 0 ? nil : "its parent directory \"\(parent)\" is missing or not writable by this user"
     }
 
@@ -33,16 +43,16 @@ public struct DataDirectory: Sendable {
     /// and not a zombie.
     public var runningPostmasterPID: Int32? {
         guard let text = try? String(contentsOfFile: path + "/postmaster.pid", encoding: .utf8),
-              let first = text.split(separator: "\n").first, let pid = Int32(first.trimmingCharacters(in: .whitespaces)) else { return nil }
+              let first = text.split(separator: "\n").first, let pid = Int32(first.trimmingSpaces()) else { return nil }
         guard kill(pid, 0) == 0 || errno == EPERM else { return nil }
         let fm = FileManager.default
         // A killed postmaster its parent has not reaped yet is a zombie: not running.
         if let stat = fm.contents(atPath: "/proc/\(pid)/stat"), let text = String(data: stat, encoding: .utf8),
-           let close = text.lastIndex(of: ")"), text[text.index(after: close)...].trimmingCharacters(in: .whitespaces).first.map({ "ZX".contains($0) }) == true {
+           let close = text.lastIndex(of: ")"), text[text.index(after: close)...].trimmingSpaces().first.map({ "ZX".contains($0) }) == true {
             return nil
         }
         if let cwd = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") {
-            return cwd == path || cwd == (path as NSString).resolvingSymlinksInPath ? pid : nil
+            return cwd == path || cwd == PathString.resolvingSymlinks(path) ? pid : nil
         }
         if let cmdline = fm.contents(atPath: "/proc/\(pid)/cmdline"), !cmdline.isEmpty {
             return String(decoding: cmdline, as: UTF8.self).contains("postgres") ? pid : nil
@@ -58,12 +68,12 @@ public struct DataDirectory: Sendable {
     public func removeStaleLockFile() -> Int32? {
         let lockFile = path + "/postmaster.pid"
         guard runningPostmasterPID == nil, let text = try? String(contentsOfFile: lockFile, encoding: .utf8) else { return nil }
-        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { $0.trimmingSpaces() }
         guard let pid = lines.first.flatMap({ Int32($0) }), (try? FileManager.default.removeItem(atPath: lockFile)) != nil else { return nil }
         if lines.count > 4, !lines[3].isEmpty, !lines[4].isEmpty {
             let socketLock = lines[4] + "/.s.PGSQL.\(lines[3]).lock"
             if let holder = try? String(contentsOfFile: socketLock, encoding: .utf8),
-               holder.split(separator: "\n").first.flatMap({ Int32($0.trimmingCharacters(in: .whitespaces)) }) == pid {
+               holder.split(separator: "\n").first.flatMap({ Int32($0.trimmingSpaces()) }) == pid {
                 try? FileManager.default.removeItem(atPath: socketLock)
             }
         }
@@ -91,7 +101,7 @@ public struct DataDirectory: Sendable {
         while lines.last == "" { lines.removeLast() }
         for (name, value) in settings {
             // GUC file syntax: a backslash escapes inside quotes, a quote is doubled.
-            let quoted = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "''")
+            let quoted = value.replacing("\\", with: "\\\\").replacing("'", with: "''")
             lines.append("\(name) = '\(quoted)'")
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: autoConf, atomically: true, encoding: .utf8)

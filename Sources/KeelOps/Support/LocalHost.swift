@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -10,7 +14,7 @@ import Glibc
 public enum LocalHost {
     /// True when `host` (from a conninfo's `host` or `hostaddr`) designates this machine.
     public static func isLocal(_ host: String) -> Bool {
-        let host = host.trimmingCharacters(in: .whitespaces)
+        let host = host.trimmingSpaces()
         if host.isEmpty || host.hasPrefix("/") || isLoopback(host) { return true }
         if host.lowercased() == hostName().lowercased() { return true }
         let mine = interfaceAddresses()

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 
 /// Starting, restarting and promoting the local PostgreSQL server: `service_*_command` when configured,
@@ -73,7 +77,7 @@ public struct LocalService {
         let result = try await ProcessRunner.shell(command, timeout: timeout)
         guard result.succeeded else {
             throw KeelError(failure, "unable to \(action) the local PostgreSQL server (exit status \(result.status))",
-                            detail: (result.stderr + result.stdout).trimmingCharacters(in: .whitespacesAndNewlines),
+                            detail: (result.stderr + result.stdout).trimmingWhitespace(),
                             hint: "command: \(command)")
         }
     }

@@ -1,4 +1,13 @@
+#if canImport(Darwin)
+import Darwin
+#elseif canImport(Glibc)
+import Glibc
+#endif
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 
 /// keeld's pid file: written at start, removed at a clean stop. A file left by a daemon that is no
@@ -19,24 +28,24 @@ public struct PidFile: Sendable {
         let configured = config.string("repmgrd_pid_file")
         if !configured.isEmpty { return configured }
         let dir = temporaryDirectory ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-        let shared = (dir as NSString).appendingPathComponent("keeld-\(config.nodeID).pid")
+        let shared = PathString.join(dir, "keeld-\(config.nodeID).pid")
         var info = stat()
         guard lstat(shared, &info) == 0, info.st_uid != geteuid() else { return shared }
-        let own = home ?? getpwuid(geteuid()).flatMap { String(validatingCString: $0.pointee.pw_dir) } ?? NSHomeDirectory()
-        return (own as NSString).appendingPathComponent(".keeld-\(config.nodeID).pid")
+        let own = home ?? getpwuid(geteuid()).flatMap { String(validatingCString: $0.pointee.pw_dir) } ?? FileManager.default.homeDirectoryForCurrentUser.path
+        return PathString.join(own, ".keeld-\(config.nodeID).pid")
     }
 
     /// The pid recorded in the file when that process is alive and is a keeld; `nil` otherwise.
     public func runningPID() -> Int32? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 0, pid != getpid() else { return nil }
+              let pid = Int32(text.trimmingWhitespace()), pid > 0, pid != getpid() else { return nil }
         guard kill(pid, 0) == 0 || errno == EPERM else { return nil }
         // pids are reused: only a live keeld counts (a zombie or another program does not).
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
         if status.contains("State:\tZ") { return nil }
         let cmdline = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(pid)/cmdline"))) ?? Data()
         let argv0 = String(decoding: cmdline.prefix { $0 != 0 }, as: UTF8.self)
-        return (argv0 as NSString).lastPathComponent == "keeld" ? pid : nil
+        return PathString.lastComponent(argv0) == "keeld" ? pid : nil
     }
 
     /// Writes this process's pid. Throws `KeelError` 3 when another keeld holds the file, or it cannot be written.
@@ -61,7 +70,7 @@ public struct PidFile: Sendable {
     /// Removes the file when it still holds this process's pid.
     public func release() {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8),
-              Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) == getpid() else { return }
+              Int32(text.trimmingWhitespace()) == getpid() else { return }
         try? FileManager.default.removeItem(atPath: path)
     }
 }

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 
 /// Where PostgreSQL's programs (`pg_basebackup`, `pg_ctl`, `pg_rewind` …) are found: `--pg_bindir` or
@@ -17,7 +21,7 @@ public struct PostgresBinaries: Sendable {
     public func path(_ program: String) throws -> String {
         let fm = FileManager.default
         if !bindir.isEmpty {
-            let candidate = (bindir as NSString).appendingPathComponent(program)
+            let candidate = PathString.join(bindir, program)
             guard fm.isExecutableFile(atPath: candidate) else {
                 throw KeelError(.systemFailure, "\"\(program)\" not found in pg_bindir \"\(bindir)\"")
             }
@@ -28,7 +32,7 @@ public struct PostgresBinaries: Sendable {
         if let majorVersion { dirs.append("/usr/lib/postgresql/\(majorVersion)/bin") }
         dirs.append(contentsOf: ["/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin"])
         for dir in dirs {
-            let candidate = (dir as NSString).appendingPathComponent(program)
+            let candidate = PathString.join(dir, program)
             // Debian's /usr/bin wrappers pick a cluster of their own: prefer the versioned directory.
             if dir == "/usr/bin", program != "pg_basebackup", program != "psql" { continue }
             if fm.isExecutableFile(atPath: candidate) { return candidate }

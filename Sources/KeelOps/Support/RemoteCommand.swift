@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 
 /// Runs `keel` on another node with that node's configuration file (`repmgr.nodes.config_file`), as
@@ -43,11 +47,11 @@ public struct RemoteCommand: Sendable {
         case .local:
             // repmgr_bindir often names PostgreSQL's bin directory (repmgr lives there): without keel in it,
             // this very keel binary runs.
-            let configured = (bindir as NSString).appendingPathComponent("keel")
+            let configured = PathString.join(bindir, "keel")
             keelPath = !bindir.isEmpty && FileManager.default.isExecutableFile(atPath: configured) ? configured
                 : URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         case .ssh:
-            keelPath = bindir.isEmpty ? "keel" : (bindir as NSString).appendingPathComponent("keel")
+            keelPath = bindir.isEmpty ? "keel" : PathString.join(bindir, "keel")
         }
     }
 
@@ -109,7 +113,7 @@ public struct RemoteCommand: Sendable {
             // 255: ssh could not connect; 127: ssh (or keel on the remote host) not found.
             if result.status == 255 || result.status == 127 {
                 throw KeelError(.badSSH, "unable to run keel on host \"\(host)\" of \(node.nodeLabel) via SSH (exit status \(result.status))",
-                                detail: result.stderr.trimmingCharacters(in: .whitespacesAndNewlines),
+                                detail: result.stderr.trimmingWhitespace(),
                                 hint: "check passwordless SSH from this host as this user, and ssh_options")
             }
             return result

@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 
 /// `--siblings-follow` of `standby promote` and `standby switchover`: the other nodes attached to the

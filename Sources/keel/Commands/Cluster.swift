@@ -5,11 +5,12 @@ import KeelPostgres
 
 /// `keel cluster show|matrix|crosscheck|event|cleanup`.
 struct Cluster: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Cluster-wide listings and maintenance.",
+    static let configuration = CommandConfiguration(commandName: "cluster", abstract: "Cluster-wide listings and maintenance.",
                                                     subcommands: [Show.self, Matrix.self, Crosscheck.self, Event.self, Cleanup.self])
 
     struct Matrix: KeelCommand {
         static let configuration = CommandConfiguration(
+            commandName: "matrix",
             abstract: "Connectivity matrix: each node runs \"cluster show --csv\" (over ssh, or locally on this host).",
             discussion: "* connected, x failed, ? unknown. Exit 25 when a node cannot reach another, else 12 when a node's view could not be obtained.")
         @OptionGroup var global: GlobalOptions
@@ -24,6 +25,7 @@ struct Cluster: AsyncParsableCommand {
 
     struct Crosscheck: KeelCommand {
         static let configuration = CommandConfiguration(
+            commandName: "crosscheck",
             abstract: "Every node's connectivity matrix, merged (each node runs \"cluster matrix --csv\").",
             discussion: "Exit codes as cluster matrix.")
         @OptionGroup var global: GlobalOptions
@@ -37,7 +39,7 @@ struct Cluster: AsyncParsableCommand {
     }
 
     struct Show: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Every node with role, status, upstream, location, priority, timeline.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "Every node with role, status, upstream, location, priority, timeline.")
         @OptionGroup var global: GlobalOptions
 
         func execute() async throws {
@@ -46,7 +48,7 @@ struct Cluster: AsyncParsableCommand {
     }
 
     struct Event: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Events recorded in repmgr.events, newest first.")
+        static let configuration = CommandConfiguration(commandName: "event", abstract: "Events recorded in repmgr.events, newest first.")
         @OptionGroup var global: GlobalOptions
         @Option(help: "Number of events.") var limit: Int = 20
         @Flag(help: "All events (no limit).") var all = false
@@ -70,7 +72,7 @@ struct Cluster: AsyncParsableCommand {
     }
 
     struct Cleanup: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Delete monitoring history older than --keep-history days.")
+        static let configuration = CommandConfiguration(commandName: "cleanup", abstract: "Delete monitoring history older than --keep-history days.")
         @OptionGroup var global: GlobalOptions
         @Option(name: [.customShort("k"), .customLong("keep-history")], help: "Days of history to keep (0: delete all).") var keepHistory: Int = 0
         @Option(name: .customLong("node-id"), help: "Only this standby's history.") var nodeID: Int?

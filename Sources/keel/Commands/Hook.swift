@@ -4,11 +4,12 @@ import KeelOps
 
 /// `keel hook test NAME [--context FILE.json]`: try a configured hook (shell or Lua) before a failover needs it.
 struct Hook: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Try the hooks configured in this node's configuration.",
+    static let configuration = CommandConfiguration(commandName: "hook", abstract: "Try the hooks configured in this node's configuration.",
                                                     subcommands: [Test.self])
 
     struct Test: KeelCommand {
         static let configuration = CommandConfiguration(
+            commandName: "test",
             abstract: "Run the hook configured under NAME once and print what it returned, its verdict, its time and its log.",
             discussion: """
                 NAME is a hook key: failover_validation_command, promote_command, follow_command, \

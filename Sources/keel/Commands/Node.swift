@@ -4,11 +4,11 @@ import KeelOps
 
 /// `keel node status|check|rejoin|service`.
 struct Node: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Status, health checks, rejoin and service control of this node.",
+    static let configuration = CommandConfiguration(commandName: "node", abstract: "Status, health checks, rejoin and service control of this node.",
                                                     subcommands: [Status.self, Check.self, Rejoin.self, NodeServiceCommand.self])
 
     struct Status: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Overview of this node.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Overview of this node.")
         @OptionGroup var global: GlobalOptions
         @Flag(name: .customLong("is-shutdown-cleanly"), help: .hidden) var isShutdownCleanly = false
 
@@ -23,6 +23,7 @@ struct Node: AsyncParsableCommand {
 
     struct Rejoin: KeelCommand {
         static let configuration = CommandConfiguration(
+            commandName: "rejoin",
             abstract: "Rejoin this stopped node (e.g. a former primary) as a standby of the current primary.",
             discussion: """
                 -d names any reachable node of the cluster; the current primary is found from it. A node whose \
@@ -42,7 +43,7 @@ struct Node: AsyncParsableCommand {
         @Flag(name: [.customShort("W"), .customLong("no-wait")], help: "Do not wait for the node to stream from the primary.") var noWait = false
 
         func execute() async throws {
-            let files = (configFiles ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let files = (configFiles ?? "").split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
             let options = NodeRejoin.Options(forceRewind: forceRewind, rewindPath: forceRewindPath.flatMap { $0.isEmpty ? nil : $0 },
                                              configFiles: files, configArchiveDirectory: configArchiveDir, noWait: noWait)
             try await perform {
@@ -78,7 +79,7 @@ struct Node: AsyncParsableCommand {
     }
 
     struct Check: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Health checks; a single check exits with its Nagios code.")
+        static let configuration = CommandConfiguration(commandName: "check", abstract: "Health checks; a single check exits with its Nagios code.")
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Registered role matches the server's.") var role = false
         @Flag(name: .customLong("replication-lag"), help: "Replay lag against replication_lag_warning/critical.") var replicationLag = false

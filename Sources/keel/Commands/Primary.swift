@@ -4,11 +4,11 @@ import KeelOps
 
 /// `keel primary register|unregister`.
 struct Primary: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Register or unregister the primary.",
+    static let configuration = CommandConfiguration(commandName: "primary", abstract: "Register or unregister the primary.",
                                                     subcommands: [Register.self, Unregister.self])
 
     struct Register: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Create the metadata schema and register this node as the primary.")
+        static let configuration = CommandConfiguration(commandName: "register", abstract: "Create the metadata schema and register this node as the primary.")
         @OptionGroup var global: GlobalOptions
 
         func execute() async throws {
@@ -17,7 +17,7 @@ struct Primary: AsyncParsableCommand {
     }
 
     struct Unregister: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove an inactive primary's record (--force for an active primary without standbys).")
+        static let configuration = CommandConfiguration(commandName: "unregister", abstract: "Remove an inactive primary's record (--force for an active primary without standbys).")
         @OptionGroup var global: GlobalOptions
         @Option(name: .customLong("node-id"), help: "Node to unregister (default: this node).") var nodeID: Int?
 

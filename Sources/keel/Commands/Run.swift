@@ -4,6 +4,7 @@ import KeelOps
 /// `keel run PLAYBOOK.lua [--dry-run] [--json] [--yes] [NAME=VALUE ...]`: runs a Lua playbook.
 struct Run: KeelCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a Lua playbook (a runbook of steps) against the cluster.",
         discussion: """
             Steps print as numbered lines with their duration and result (ok, failed: reason, skipped, \

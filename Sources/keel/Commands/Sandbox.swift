@@ -1,12 +1,16 @@
 import ArgumentParser
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 import KeelCore
 import KeelOps
 import Logging
 
 /// `keel sandbox create|start|stop|status|destroy DIR`: a local cluster to try Keel with.
 struct Sandbox: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "A real local cluster (Unix sockets only, yours alone), built and run by Keel.",
+    static let configuration = CommandConfiguration(commandName: "sandbox", abstract: "A real local cluster (Unix sockets only, yours alone), built and run by Keel.",
                                                     subcommands: [Create.self, Start.self, Stop.self, Status.self, Destroy.self])
 
     /// Options of every sandbox command (no configuration file: each node has its own in DIR).
@@ -22,7 +26,7 @@ struct Sandbox: AsyncParsableCommand {
     }
 
     struct Create: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Build a primary, standbys (and a witness) and start a keeld on each.")
+        static let configuration = CommandConfiguration(commandName: "create", abstract: "Build a primary, standbys (and a witness) and start a keeld on each.")
         @OptionGroup var common: Common
         @Option(help: "Data nodes: the primary and N-1 standbys (default 3).") var nodes: Int = 3
         @Flag(help: "Add a witness.") var witness = false
@@ -33,7 +37,7 @@ struct Sandbox: AsyncParsableCommand {
 
         func execute() async throws {
             let options = SandboxCreate.Options(nodes: nodes, witness: witness, basePort: basePort,
-                                                locations: locations.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
+                                                locations: locations.split(separator: ",").map { $0.trimmingSpaces() },
                                                 luaHooks: luaHooks, pgBindir: pgBindir)
             try await perform {
                 try await SandboxCreate(directory: common.directory, options: options, logger: common.logger).run()
@@ -43,7 +47,7 @@ struct Sandbox: AsyncParsableCommand {
     }
 
     struct Start: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Start every server and keeld of the sandbox.")
+        static let configuration = CommandConfiguration(commandName: "start", abstract: "Start every server and keeld of the sandbox.")
         @OptionGroup var common: Common
         func execute() async throws {
             try await perform { try await SandboxControl(directory: common.directory, logger: common.logger).run(.start).rawValue }
@@ -51,7 +55,7 @@ struct Sandbox: AsyncParsableCommand {
     }
 
     struct Stop: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop every keeld and server of the sandbox.")
+        static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop every keeld and server of the sandbox.")
         @OptionGroup var common: Common
         func execute() async throws {
             try await perform { try await SandboxControl(directory: common.directory, logger: common.logger).run(.stop).rawValue }
@@ -59,7 +63,7 @@ struct Sandbox: AsyncParsableCommand {
     }
 
     struct Status: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Which servers and keelds of the sandbox run.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Which servers and keelds of the sandbox run.")
         @OptionGroup var common: Common
         func execute() async throws {
             try await perform { try await SandboxControl(directory: common.directory, logger: common.logger).run(.status).rawValue }
@@ -67,7 +71,7 @@ struct Sandbox: AsyncParsableCommand {
     }
 
     struct Destroy: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop everything the sandbox started and remove its directory.")
+        static let configuration = CommandConfiguration(commandName: "destroy", abstract: "Stop everything the sandbox started and remove its directory.")
         @OptionGroup var common: Common
         func execute() async throws {
             try await perform { try await SandboxControl(directory: common.directory, logger: common.logger).run(.destroy).rawValue }

@@ -4,11 +4,11 @@ import KeelOps
 
 /// `keel service status|pause|unpause`: every node's keeld.
 struct Service: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Status and pausing of every node's keeld.",
+    static let configuration = CommandConfiguration(commandName: "service", abstract: "Status and pausing of every node's keeld.",
                                                     subcommands: [Status.self, Pause.self, Unpause.self])
 
     struct Status: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Every node's PostgreSQL and keeld: running, PID, paused, upstream last seen.")
+        static let configuration = CommandConfiguration(commandName: "status", abstract: "Every node's PostgreSQL and keeld: running, PID, paused, upstream last seen.")
         @OptionGroup var global: GlobalOptions
 
         func execute() async throws {
@@ -17,7 +17,7 @@ struct Service: AsyncParsableCommand {
     }
 
     struct Pause: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Pause keeld on every node (monitoring continues, no failover).")
+        static let configuration = CommandConfiguration(commandName: "pause", abstract: "Pause keeld on every node (monitoring continues, no failover).")
         @OptionGroup var global: GlobalOptions
 
         func execute() async throws {
@@ -26,7 +26,7 @@ struct Service: AsyncParsableCommand {
     }
 
     struct Unpause: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Resume failover handling of keeld on every node.")
+        static let configuration = CommandConfiguration(commandName: "unpause", abstract: "Resume failover handling of keeld on every node.")
         @OptionGroup var global: GlobalOptions
 
         func execute() async throws {
@@ -37,11 +37,11 @@ struct Service: AsyncParsableCommand {
 
 /// `keel daemon start|stop|status|pause|unpause`: this node's keeld; status/pause/unpause as `service`.
 struct Daemon: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Start or stop this node's keeld; status, pause and unpause as \"service\".",
+    static let configuration = CommandConfiguration(commandName: "daemon", abstract: "Start or stop this node's keeld; status, pause and unpause as \"service\".",
                                                     subcommands: [Start.self, Stop.self, Service.Status.self, Service.Pause.self, Service.Unpause.self])
 
     struct Start: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Start keeld (repmgrd_service_start_command, else keeld -d).")
+        static let configuration = CommandConfiguration(commandName: "start", abstract: "Start keeld (repmgrd_service_start_command, else keeld -d).")
         @OptionGroup var global: GlobalOptions
         @Option(name: [.customShort("w"), .long], help: "Seconds to wait for keeld to run (default 15).") var wait: Int = 15
         @Flag(name: .customLong("no-wait"), help: "Do not wait.") var noWait = false
@@ -55,7 +55,7 @@ struct Daemon: AsyncParsableCommand {
     }
 
     struct Stop: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop keeld (repmgrd_service_stop_command, else SIGTERM).")
+        static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop keeld (repmgrd_service_stop_command, else SIGTERM).")
         @OptionGroup var global: GlobalOptions
         @Option(name: [.customShort("w"), .long], help: "Seconds to wait for keeld to stop (default 15).") var wait: Int = 15
         @Flag(name: .customLong("no-wait"), help: "Do not wait.") var noWait = false

@@ -4,11 +4,12 @@ import KeelOps
 
 /// `keel standby clone|register|unregister|promote|follow|switchover`.
 struct Standby: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Clone, register, unregister, promote standbys, make them follow a new upstream, switch over.",
+    static let configuration = CommandConfiguration(commandName: "standby", abstract: "Clone, register, unregister, promote standbys, make them follow a new upstream, switch over.",
                                                     subcommands: [Clone.self, Register.self, Unregister.self, Promote.self, Follow.self, Switchover.self])
 
     struct Clone: KeelCommand {
         static let configuration = CommandConfiguration(
+            commandName: "clone",
             abstract: "Clone a standby from the node given with -h/-p/-U/-d (pg_basebackup -X stream).",
             discussion: """
                 Every check runs before anything changes. An occupied data directory or a non-empty target \
@@ -64,6 +65,7 @@ struct Standby: AsyncParsableCommand {
 
     struct Register: KeelCommand {
         static let configuration = CommandConfiguration(
+            commandName: "register",
             abstract: "Register this running standby with the primary.",
             discussion: """
                 -F/--force overwrites an existing record and registers a standby that is not running (give the \
@@ -88,7 +90,7 @@ struct Standby: AsyncParsableCommand {
     }
 
     struct Unregister: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a standby's record (this node, or --node-id N from anywhere).")
+        static let configuration = CommandConfiguration(commandName: "unregister", abstract: "Remove a standby's record (this node, or --node-id N from anywhere).")
         @OptionGroup var global: GlobalOptions
         @Option(name: .customLong("node-id"), help: "Node to unregister (default: this node).") var nodeID: Int?
 
@@ -101,6 +103,7 @@ struct Standby: AsyncParsableCommand {
 
     struct Promote: KeelCommand {
         static let configuration = CommandConfiguration(
+            commandName: "promote",
             abstract: "Promote this standby to primary.",
             discussion: """
                 Refused (exit 8) when this node is not a standby, another registered node is running as a primary, \
@@ -126,6 +129,7 @@ struct Standby: AsyncParsableCommand {
 
     struct Follow: KeelCommand {
         static let configuration = CommandConfiguration(
+            commandName: "follow",
             abstract: "Make this running standby follow a new upstream (default: the running primary).",
             discussion: """
                 Checks the follow target's system identifier and timeline history (exit 23 when this standby has \
@@ -151,6 +155,7 @@ struct Standby: AsyncParsableCommand {
 
     struct Switchover: KeelCommand {
         static let configuration = CommandConfiguration(
+            commandName: "switchover",
             abstract: "Promote this standby and demote the current primary to its standby, without data loss.",
             discussion: """
                 Run on the standby to promote. Checks the primary, the replication lag (replication_lag_critical; \
@@ -180,7 +185,7 @@ struct Standby: AsyncParsableCommand {
         }
 
         func execute() async throws {
-            let files = (configFiles ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            let files = (configFiles ?? "").split(separator: ",").map { $0.trimmingSpaces() }.filter { !$0.isEmpty }
             let options = StandbySwitchover.Options(siblingsFollow: siblingsFollow, forceRewind: forceRewind, alwaysPromote: alwaysPromote,
                                                     configFiles: files, remoteUser: remote.remoteUser,
                                                     rewindPath: forceRewindPath.flatMap { $0.isEmpty ? nil : $0 },

@@ -4,11 +4,11 @@ import KeelOps
 
 /// `keel witness register|unregister`.
 struct Witness: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Register and unregister a witness.",
+    static let configuration = CommandConfiguration(commandName: "witness", abstract: "Register and unregister a witness.",
                                                     subcommands: [Register.self, Unregister.self])
 
     struct Register: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Register this node as a witness of the primary given with -h/-p.")
+        static let configuration = CommandConfiguration(commandName: "register", abstract: "Register this node as a witness of the primary given with -h/-p.")
         @OptionGroup var global: GlobalOptions
 
         func execute() async throws {
@@ -17,7 +17,7 @@ struct Witness: AsyncParsableCommand {
     }
 
     struct Unregister: KeelCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a witness's record.")
+        static let configuration = CommandConfiguration(commandName: "unregister", abstract: "Remove a witness's record.")
         @OptionGroup var global: GlobalOptions
         @Option(name: .customLong("node-id"), help: "Node to unregister (default: this node).") var nodeID: Int?
 
