@@ -8,7 +8,9 @@
 /// check while electing) is ignored with a debug line.
 ///
 /// The behaviour is repmgrd 5.3's `monitor_streaming_standby()` / `do_primary_failover()`
-/// (`R:repmgrd-physical.c`), with its sleeps turned into deadlines.
+/// (`R:repmgrd-physical.c`), with its sleeps turned into deadlines, and one deliberate difference: a
+/// winner that does not become primary within `primary_notification_timeout` is not elected again in
+/// the same failover (`failedCandidates`).
 public struct FailoverMachine: Sendable {
     /// Where monitoring stands.
     public internal(set) var state: MonitorState
