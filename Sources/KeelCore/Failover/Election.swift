@@ -17,15 +17,24 @@
 /// 7. Rank the eligible standbys (this one and the reachable active siblings, priority > 0):
 ///    highest last received LSN, then highest priority, then lowest node ID. None: not a
 ///    candidate. This node first: won with term + 1. Another: lost to it.
+///
+/// Where Keel differs from repmgr: the `failedCandidates` (nodes this node already elected that did
+/// not become primary within `primary_notification_timeout`) are left out of the ranking, so a rerun
+/// elects the next standby instead of the same winner again and again (repmgr reruns with the same
+/// inputs and elects the same node forever when its promotion keeps failing).
 public enum Election {
     /// The outcome of `evaluate`.
-    public static func decide(_ input: ElectionInput, settings: FailoverSettings) -> ElectionOutcome {
-        evaluate(input, settings: settings).outcome
+    public static func decide(_ input: ElectionInput, settings: FailoverSettings,
+                              failedCandidates: Set<Int> = []) -> ElectionOutcome {
+        evaluate(input, settings: settings, failedCandidates: failedCandidates).outcome
     }
 
     /// Runs the election and reports how it was decided (counts, ranking, exclusions, the
-    /// sentence to log).
-    public static func evaluate(_ input: ElectionInput, settings: FailoverSettings) -> ElectionReport {
+    /// sentence to log). `failedCandidates`: nodes this node elected before in this failover that
+    /// did not become primary within `primary_notification_timeout`; an otherwise eligible one is
+    /// excluded from the ranking, and the sentence says so.
+    public static func evaluate(_ input: ElectionInput, settings: FailoverSettings,
+                                failedCandidates: Set<Int> = []) -> ElectionReport {
         let me = input.me
         let lost = input.lostPrimary
         let others = input.peers.filter { $0.nodeID != me.nodeID && $0.nodeID != lost.nodeID }
@@ -110,6 +119,9 @@ public enum Election {
         for node in [me] + siblings {
             if let reason = ineligibility(of: node, lostPrimary: lost, isSelf: node.nodeID == me.nodeID) {
                 report.exclusions.append(.init(nodeID: node.nodeID, reason: reason))
+            } else if failedCandidates.contains(node.nodeID) {
+                report.exclusions.append(.init(nodeID: node.nodeID, reason: failedCandidateReason(node)))
+                report.failedCandidatesExcluded.append(node.nodeID)
             } else {
                 report.candidates.append(node)
             }
@@ -118,6 +130,8 @@ public enum Election {
         let counts = "\(report.visible) of \(report.sharedUpstream) nodes sharing upstream \(lost.label) visible"
         let stillSeeing = report.seeingPrimary.isEmpty ? ""
             : "; \(list(report.seeingPrimary)) can still see the primary (primary_visibility_consensus is off)"
+        let failed = report.exclusions.filter { report.failedCandidatesExcluded.contains($0.nodeID) }
+            .map { "; " + $0.reason }.joined()
         guard let winner = report.candidates.first else {
             let reasons = report.exclusions.map(\.reason).joined(separator: "; ")
             let sentence = "no eligible promotion candidate: \(reasons) (\(counts))"
@@ -132,10 +146,10 @@ public enum Election {
         if winner.nodeID == me.nodeID {
             report.outcome = .won(term: input.term + 1)
             report.sentence = "this node \"\(me.name)\" (ID: \(me.nodeID)) is the promotion candidate for voting term \(input.term + 1) "
-                + "(\(ranking); \(counts)\(stillSeeing))"
+                + "(\(ranking)\(failed); \(counts)\(stillSeeing))"
         } else {
             report.outcome = .lost(winner: winner.nodeID)
-            report.sentence = "promotion candidate is \(winner.label) (\(ranking); \(counts)\(stillSeeing))"
+            report.sentence = "promotion candidate is \(winner.label) (\(ranking)\(failed); \(counts)\(stillSeeing))"
         }
         return report
     }
@@ -170,6 +184,12 @@ public enum Election {
         if node.priority <= 0 { return "\(node.label) has priority \(node.priority) and never promotes" }
         if node.lastReceivedLSN == nil { return "\(node.label) reported no last received LSN" }
         return nil
+    }
+
+    /// Why a node that was elected before and did not become primary within
+    /// `primary_notification_timeout` is left out of this round's ranking.
+    public static func failedCandidateReason(_ node: PeerView) -> String {
+        "excluding \(node.label): elected but not primary after primary_notification_timeout"
     }
 
     /// repmgr's candidate order: `a` ranks before `b` when its last received LSN is higher, or

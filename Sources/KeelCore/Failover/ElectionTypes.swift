@@ -92,6 +92,9 @@ public struct ElectionReport: Sendable, Equatable {
     public var sentence: String
     /// Nodes out of recovery on an older timeline than the newest seen (former primaries), skipped.
     public var formerPrimaries: [Int] = []
+    /// Otherwise eligible standbys left out of the ranking because this node elected them before and
+    /// they did not become primary within `primary_notification_timeout` (also in `exclusions`).
+    public var failedCandidatesExcluded: [Int] = []
 
     /// A report.
     public init(outcome: ElectionOutcome, cancellation: Cancellation? = nil, visible: Int, sharedUpstream: Int,

@@ -8,7 +8,9 @@
 /// check while electing) is ignored with a debug line.
 ///
 /// The behaviour is repmgrd 5.3's `monitor_streaming_standby()` / `do_primary_failover()`
-/// (`R:repmgrd-physical.c`), with its sleeps turned into deadlines.
+/// (`R:repmgrd-physical.c`), with its sleeps turned into deadlines, and one deliberate difference: a
+/// winner that does not become primary within `primary_notification_timeout` is not elected again in
+/// the same failover (`failedCandidates`).
 public struct FailoverMachine: Sendable {
     /// Where monitoring stands.
     public internal(set) var state: MonitorState
@@ -35,6 +37,18 @@ public struct FailoverMachine: Sendable {
     public internal(set) var walReceiverDisconnected = false
     /// The new primary a manual-mode node already reported `standby_disconnect_manual` for.
     var manualNoticeSent: Int?
+    /// Candidates this node elected in the current failover that did not become primary within
+    /// `primary_notification_timeout` (a failed `promote_command`, a crash mid-promotion): the next
+    /// elections leave them out of the ranking (`Election.evaluate`'s `failedCandidates`), so the
+    /// rerun elects the next standby. Forgotten when the failover ends: the machine enters
+    /// `monitoring` (the upstream came back, the new primary was followed), `following` (a primary
+    /// appeared) or `primary`. Not persisted: a restarted keeld starts with none.
+    ///
+    /// Keel differs from repmgr here: repmgrd reruns the election with the same inputs and elects the
+    /// same failed winner again, every `primary_notification_timeout`, so the cluster never gets a
+    /// primary. The price: `primary_notification_timeout` must exceed the time a promotion takes, or a
+    /// slow winner and the next candidate may both promote.
+    public internal(set) var failedCandidates: Set<Int> = []
 
     /// A machine starting in `initial`. `upstreamNodeID` and `nodeNames` only make log lines and
     /// events specific (`node "a" (ID: 1)` rather than "the upstream node"); names are also
@@ -56,6 +70,7 @@ public struct FailoverMachine: Sendable {
         copy.lastAttemptAt = lastAttemptAt
         copy.walReceiverDisconnected = walReceiverDisconnected
         copy.manualNoticeSent = manualNoticeSent
+        copy.failedCandidates = failedCandidates
         copy.isPrimary = isPrimary
         copy.lastTransition = lastTransition
         return copy
@@ -68,18 +83,22 @@ public struct FailoverMachine: Sendable {
         if case .election(let input) = event {
             for node in [input.me, input.lostPrimary] + input.peers { nodeNames[node.nodeID] = node.name }
             if upstreamNodeID == nil { upstreamNodeID = input.lostPrimary.nodeID }
-            report = Election.evaluate(input, settings: settings)
+            report = Election.evaluate(input, settings: settings, failedCandidates: failedCandidates)
         }
         let trigger = Trigger(event: event, report: report)
         for row in Transitions.table where row.applies(to: state.kind, on: event.kind) && row.condition(self, trigger) {
             let actions = row.effect(&self, trigger)
             assert(state.kind == row.to, "transition \(row.id) moved to \(state.kind), its row says \(row.to)")
+            if Self.failoverOverStates.contains(state.kind) { failedCandidates = [] }
             lastTransition = row.id
             return actions
         }
         lastTransition = nil
         return [.log(level: .debug, message: "ignoring \(describe(event)) in state \(state.kind.rawValue)")]
     }
+
+    /// The states that end a failover: entering one forgets the `failedCandidates`.
+    static let failoverOverStates: Set<MonitorState.Kind> = [.monitoring, .following, .primary]
 }
 
 /// An event with what the machine derived from it (the election report), as the transition

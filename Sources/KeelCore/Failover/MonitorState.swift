@@ -24,7 +24,8 @@ public enum MonitorState: Sendable, Equatable {
     /// `promote_command` is running for voting term `term`.
     case promoting(term: Int)
     /// Lost the election to `candidate`: waiting until `deadline` (`primary_notification_timeout`)
-    /// for it to become primary.
+    /// for it to become primary; past the deadline the election reruns without it
+    /// (`FailoverMachine.failedCandidates`).
     case waitingForPrimary(candidate: Int, deadline: Double)
     /// `follow_command` is running to follow `primaryID`.
     case following(primaryID: Int)

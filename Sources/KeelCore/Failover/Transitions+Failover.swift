@@ -196,16 +196,20 @@ extension Transitions {
             return [.log(level: .notice, message: "\(m.name(primary)) is now primary\(note); following it"),
                     .follow(primaryID: primary)]
         },
+        // Unlike repmgr, the winner that never became primary is remembered (`failedCandidates`) and left
+        // out of the rerun, which then elects the next standby instead of the same node forever.
         row(.primaryNotificationTimeoutDisconnectSiblings, .waitingForPrimary, .timer,
             when: "primary_notification_timeout passed, standby_disconnect_on_failover", .disconnectingSiblings,
-            "the winner never became primary: rerun, stopping the WAL receiver first",
+            "the winner never became primary: exclude it, rerun, stopping the WAL receiver first",
             if: { m, t in t.now >= deadline(m) && m.settings.standbyDisconnectOnFailover }) { m, t in
-            m.startFailover(t.now, noWinnerSentence(m), level: .warning, rerun: true)
+            let sentence = excludeFailedCandidate(&m)
+            return m.startFailover(t.now, sentence, level: .warning, rerun: true)
         },
         row(.primaryNotificationTimeoutElect, .waitingForPrimary, .timer, when: "primary_notification_timeout passed",
-            .electing, "the winner never became primary: rerun the election",
+            .electing, "the winner never became primary: exclude it, rerun the election",
             if: { m, t in t.now >= deadline(m) }) { m, t in
-            m.startFailover(t.now, noWinnerSentence(m), level: .warning, rerun: true)
+            let sentence = excludeFailedCandidate(&m)
+            return m.startFailover(t.now, sentence, level: .warning, rerun: true)
         },
         row(.followed, .following, .follow, when: "succeeded", .monitoring,
             "following the new primary: record repmgrd_failover_follow, resume monitoring",
@@ -239,10 +243,14 @@ extension Transitions {
          "node \(m.settings.nodeID) now following new upstream node \(primary)")
     }
 
-    static func noWinnerSentence(_ m: FailoverMachine) -> String {
+    /// Remembers the candidate waited for as failed (left out of the next elections of this failover)
+    /// and returns the sentence that says so.
+    static func excludeFailedCandidate(_ m: inout FailoverMachine) -> String {
         guard case .waitingForPrimary(let candidate, _) = m.state else { return "no new primary appeared" }
+        m.failedCandidates.insert(candidate)
         return "\(m.name(candidate)) did not become primary within "
-            + "\(formatSeconds(m.settings.primaryNotificationTimeout)) s (primary_notification_timeout)"
+            + "\(formatSeconds(m.settings.primaryNotificationTimeout)) s (primary_notification_timeout) "
+            + "and is excluded from the election until a primary appears or the upstream returns"
     }
 }
 
