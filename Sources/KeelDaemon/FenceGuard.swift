@@ -62,7 +62,7 @@ final class FenceGuard {
         let roundStart = runtime.now
         guard let me = nodes.first(where: { $0.nodeID == config.nodeID }) else { return .primary }
         let others = nodes.filter { $0.nodeID != me.nodeID }
-        let sightings = probe.round(others, timeout: settings.timing.probeTimeout)
+        let sightings = await probe.round(others, timeout: settings.timing.probeTimeout)
         let term = (try? MetadataStore(connection: local).votingTerm()) ?? nil
         let (view, peers) = FenceProbe.views(me: me, nodes: nodes, sightings: sightings)
         let verdict = IsolationRule.evaluate(primary: view, peers: peers, mode: settings.mode)

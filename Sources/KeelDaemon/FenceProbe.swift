@@ -18,8 +18,23 @@ final class FenceProbe: @unchecked Sendable {
     private let lock = Lock()
     private var inFlight: Set<Int> = []
 
-    /// Probes `nodes` (the other registered nodes) within `timeout` seconds.
-    func round(_ nodes: [NodeRecord], timeout: Double) -> [NodeSighting] {
+    /// Probes `nodes` (the other registered nodes) within `timeout` seconds, off Swift's cooperative threads
+    /// (a probe blocks in libpq); a cancelled task (keeld stopping) gets its answer within 50 ms, the nodes
+    /// not heard from yet counting as unreachable.
+    func round(_ nodes: [NodeRecord], timeout: Double) async -> [NodeSighting] {
+        let cancelled = CancelFlag()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                DispatchQueue.global().async { [self] in
+                    continuation.resume(returning: roundBlocking(nodes, timeout: timeout, cancelled: cancelled))
+                }
+            }
+        } onCancel: {
+            cancelled.set()
+        }
+    }
+
+    private func roundBlocking(_ nodes: [NodeRecord], timeout: Double, cancelled: CancelFlag) -> [NodeSighting] {
         let results = Results()
         let group = DispatchGroup()
         for node in nodes {
@@ -33,7 +48,9 @@ final class FenceProbe: @unchecked Sendable {
                 group.leave()
             }
         }
-        _ = group.wait(timeout: .now() + .milliseconds(Int(timeout * 1000) + 250))
+        let deadline = DispatchTime.now() + .milliseconds(Int(timeout * 1000) + 250)
+        while group.wait(timeout: min(deadline, .now() + .milliseconds(50))) == .timedOut, DispatchTime.now() < deadline,
+              !cancelled.isSet {}
         let answered = results.values
         return nodes.map { node in
             answered.first { $0.nodeID == node.nodeID } ?? NodeSighting(nodeID: node.nodeID, name: node.nodeName, type: node.type)
@@ -80,4 +97,12 @@ private final class Results: @unchecked Sendable {
     private var items: [NodeSighting] = []
     func add(_ s: NodeSighting) { lock.withLock { items.append(s) } }
     var values: [NodeSighting] { lock.withLock { items } }
+}
+
+/// Set once, from a task's cancellation handler; read by the blocking probe round.
+private final class CancelFlag: @unchecked Sendable {
+    private let lock = Lock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }

@@ -42,7 +42,7 @@ struct FencedMonitor {
             let nodes = (try? MetadataStore(connection: local).nodes()) ?? []
             let others = nodes.filter { $0.nodeID != config.nodeID }
             let settings = FenceSettings(config: config)
-            let sightings = probe.round(others, timeout: settings.timing.probeTimeout)
+            let sightings = await probe.round(others, timeout: settings.timing.probeTimeout)
             let evidence = Supersession.evidence(timeline: fact.timeline, term: fact.term, sightings: sightings)
             if settings.autoRejoin, fact.reason == .formerPrimary || evidence != nil, runtime.now >= nextRejoin {
                 if await rejoin(nodes: others, sightings: sightings, fact: fact) { return }

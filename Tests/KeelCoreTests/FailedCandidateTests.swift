@@ -144,4 +144,12 @@ struct FailedCandidateTests {
             Self.threeStandbys(0), settings: C.automatic, failedCandidates: []))
         #expect(Election.decide(Self.threeStandbys(0), settings: C.automatic) == .lost(winner: 3))
     }
+
+    @Test("the election: a failed candidate still streaming from the lost primary is not excluded (this node alone is cut off: electing past it would promote beside a live primary)")
+    func electionKeepsCandidateSeeingPrimary() {
+        let partial = C.input([C.standby(3, lsn: 0x6000, seesPrimary: true), C.standby(4)])
+        let report = Election.evaluate(partial, settings: C.automatic, failedCandidates: [3])
+        #expect(report.failedCandidatesExcluded.isEmpty)
+        #expect(report.outcome == .lost(winner: 3))
+    }
 }

@@ -21,7 +21,9 @@
 /// Where Keel differs from repmgr: the `failedCandidates` (nodes this node already elected that did
 /// not become primary within `primary_notification_timeout`) are left out of the ranking, so a rerun
 /// elects the next standby instead of the same winner again and again (repmgr reruns with the same
-/// inputs and elects the same node forever when its promotion keeps failing).
+/// inputs and elects the same node forever when its promotion keeps failing). A failed candidate that
+/// still streams from the lost primary is never left out: the primary is alive for it (this node is cut
+/// off alone), and electing past it would promote a second primary.
 public enum Election {
     /// The outcome of `evaluate`.
     public static func decide(_ input: ElectionInput, settings: FailoverSettings,
@@ -119,7 +121,9 @@ public enum Election {
         for node in [me] + siblings {
             if let reason = ineligibility(of: node, lostPrimary: lost, isSelf: node.nodeID == me.nodeID) {
                 report.exclusions.append(.init(nodeID: node.nodeID, reason: reason))
-            } else if failedCandidates.contains(node.nodeID) {
+            } else if failedCandidates.contains(node.nodeID), !node.seesPrimary {
+                // A failed candidate still streaming from the lost primary is not excluded: the primary is
+                // alive for it (a partial partition), and electing past it could promote beside that primary.
                 report.exclusions.append(.init(nodeID: node.nodeID, reason: failedCandidateReason(node)))
                 report.failedCandidatesExcluded.append(node.nodeID)
             } else {
