@@ -63,7 +63,7 @@ let package = Package(
         .target(name: "KeelTesting", dependencies: ["KeelCore", "KeelPostgres"]),
         .testTarget(name: "KeelCoreTests", dependencies: ["KeelCore"]),
         .testTarget(name: "KeelLuaTests", dependencies: ["KeelLua", "KeelCore"]),
-        .testTarget(name: "KeelOpsTests", dependencies: ["KeelOps", "KeelPostgres", "KeelLua", "KeelCore"]),
+        .testTarget(name: "KeelOpsTests", dependencies: ["KeelOps", "KeelPostgres", "KeelLua", "KeelCore", "KeelTesting"]),
         .testTarget(name: "KeelDaemonTests", dependencies: ["KeelDaemon", "KeelCore"]),
         .testTarget(name: "KeelIntegrationTests", dependencies: ["KeelTesting", "KeelOps", "KeelPostgres", "KeelCore"]),
     ]

@@ -8,6 +8,9 @@ import Darwin
 /// A long-running command started by `TestWorkspace.spawn` (e.g. a `keeld` daemon), writing
 /// stdout and stderr to a log file. Stopped by its pid / process group, never by name; the
 /// workspace stops it on `close()` if the test did not.
+///
+/// Launched with `ChildLauncher` (posix_spawn), not Foundation's `Process`, whose `run()` on
+/// Linux can read past the end of a glibc directory buffer and crash the test process.
 public final class BackgroundProcess: @unchecked Sendable {
     /// The name given to `spawn` (also the log file's base name).
     public let name: String
@@ -19,21 +22,16 @@ public final class BackgroundProcess: @unchecked Sendable {
     /// The command as launched, for messages.
     public let commandLine: String
 
-    private let process: Process
     private let monitor: ChildMonitor
-    private let leadsGroup: Bool
 
-    init(name: String, logFile: String, commandLine: String, process: Process) throws {
-        let monitor = ChildMonitor(process)
-        try ProcessRunner.launch(process, commandLine: commandLine)
+    /// Launches `request` (see `ChildLauncher`: its own process group, an empty signal mask).
+    init(name: String, logFile: String, commandLine: String, request: LaunchRequest) throws {
+        let child = try ChildLauncher.launch(request)
         self.name = name
         self.logFile = logFile
         self.commandLine = commandLine
-        self.process = process
-        self.monitor = monitor
-        pid = process.processIdentifier
-        monitor.started(pid: pid)
-        leadsGroup = getpgid(pid) == pid
+        pid = child.pid
+        monitor = ChildMonitor(pid: child.pid)
     }
 
     /// Whether the process has not exited yet.
@@ -53,7 +51,7 @@ public final class BackgroundProcess: @unchecked Sendable {
     /// would forward the signal and then wait two seconds, just sees its child exit), else to
     /// the launched process.
     public func signal(_ signal: Int32) {
-        let members = leadsGroup ? ProcessTable.members(ofGroup: pid).filter { $0 != pid } : []
+        let members = ProcessTable.members(ofGroup: pid).filter { $0 != pid }
         if members.isEmpty {
             if isRunning { _ = kill(pid, signal) }
         } else {
@@ -68,13 +66,13 @@ public final class BackgroundProcess: @unchecked Sendable {
         if isRunning {
             signal(SIGTERM)
             if monitor.wait(timeout: timeout) == nil {
-                if leadsGroup { ProcessRunner.signalGroup(pid, SIGKILL) }
+                ProcessRunner.signalGroup(pid, SIGKILL)
                 if isRunning { _ = kill(pid, SIGKILL) }
                 _ = monitor.wait(timeout: 10)
             }
         }
         // runuser may exit before the command it forked: make sure nothing of the group is left.
-        if leadsGroup { ProcessRunner.signalGroup(pid, SIGKILL) }
+        ProcessRunner.signalGroup(pid, SIGKILL)
         return status
     }
 

@@ -5,13 +5,14 @@ import Glibc
 import Darwin
 #endif
 
-/// Runs one child process to completion with Foundation's `Process`, capturing stdout and
-/// stderr concurrently (so a chatty child never blocks on a full pipe) and killing it when
-/// it outlives its deadline.
+/// Runs one child process to completion with `ChildLauncher` (posix_spawn; not Foundation's
+/// `Process`, whose `run()` on Linux can read past a glibc directory buffer and crash the test
+/// process), capturing stdout and stderr concurrently (so a chatty child never blocks on a full
+/// pipe) and killing it when it outlives its deadline.
 ///
-/// Foundation puts every child in its own process group, so a timeout kills the whole group
-/// (e.g. `runuser` and the command it forked). Servers started by `pg_ctl` call `setsid()` and
-/// are not in that group: they are never killed here.
+/// The child leads its own process group, so a timeout kills the whole group (e.g. `runuser`
+/// and the command it forked). Servers started by `pg_ctl` call `setsid()` and are not in that
+/// group: they are never killed here.
 struct ProcessRunner {
     /// Absolute path of the executable.
     var executable: String
@@ -34,38 +35,25 @@ struct ProcessRunner {
 
     /// Runs the command; throws `HarnessError.commandTimedOut` after killing it on timeout.
     func run() throws -> ProcessResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let environment { process.environment = environment }
-        if let currentDirectory {
-            process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory, isDirectory: true)
-        }
-        let outPipe = Pipe()
-        let errPipe = Pipe()
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = outPipe
-        process.standardError = errPipe
-        let monitor = ChildMonitor(process)
-
-        try Self.launch(process, commandLine: commandLine)
-        let pid = process.processIdentifier
-        monitor.started(pid: pid)
-        let leadsGroup = getpgid(pid) == pid
-        let collector = OutputCollector(
-            stdoutFD: outPipe.fileHandleForReading.fileDescriptor,
-            stderrFD: errPipe.fileHandleForReading.fileDescriptor)
+        let child = try ChildLauncher.launch(LaunchRequest(
+            executable: executable, arguments: arguments, environment: environment,
+            currentDirectory: currentDirectory, stdout: .pipe, stderr: .pipe))
+        let stdoutFD = child.stdoutPipe ?? -1
+        let stderrFD = child.stderrPipe ?? -1
+        defer { _ = close(stdoutFD); _ = close(stderrFD) }
+        let pid = child.pid
+        let monitor = ChildMonitor(pid: pid)
+        let collector = OutputCollector(stdoutFD: stdoutFD, stderrFD: stderrFD)
         collector.start()
 
         var status = monitor.wait(timeout: timeout)
         let timedOut = status == nil
         if timedOut {
-            if leadsGroup { Self.signalGroup(pid, SIGKILL) }
+            Self.signalGroup(pid, SIGKILL)
             if monitor.isRunning { _ = kill(pid, SIGKILL) }
             status = monitor.wait(timeout: 10)
         }
         let (out, err) = collector.finish(grace: drainGrace)
-        withExtendedLifetime((outPipe, errPipe)) {}
 
         let stdout = String(decoding: out, as: UTF8.self)
         let stderr = String(decoding: err, as: UTF8.self)
@@ -76,25 +64,8 @@ struct ProcessRunner {
         return ProcessResult(status: status ?? -1, stdout: stdout, stderr: stderr, commandLine: commandLine)
     }
 
-    /// Starts `process` with an empty signal mask. A child inherits the signal mask of the
-    /// thread that spawns it, and Foundation does not reset it: spawned from a Dispatch or
-    /// Swift-concurrency worker thread (where Swift Testing runs tests), which blocks nearly
-    /// every signal, the child — and a daemon it starts — would ignore SIGTERM.
-    static func launch(_ process: Process, commandLine: String) throws {
-        var empty = sigset_t()
-        var previous = sigset_t()
-        sigemptyset(&empty)
-        pthread_sigmask(SIG_SETMASK, &empty, &previous)
-        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
-        do {
-            try process.run()
-        } catch {
-            throw HarnessError.launchFailed(command: commandLine, reason: String(describing: error))
-        }
-    }
-
-    /// Sends `signal` to every process of process group `group` (a child that Foundation made
-    /// a group leader, and what it forked). Never signals the test process's own group.
+    /// Sends `signal` to every process of process group `group` (a child `ChildLauncher` made a
+    /// group leader, and what it forked). Never signals the test process's own group.
     static func signalGroup(_ group: pid_t, _ signal: Int32) {
         guard group > 1, group != getpgrp() else { return }
         _ = kill(-group, signal)

@@ -215,16 +215,18 @@ public final class TestWorkspace: @unchecked Sendable {
         }
         var inherited = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") }
         inherited.merge(environment) { _, new in new }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: launcher)
-        process.arguments = launchArguments
-        process.environment = inherited
-        process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory ?? path, isDirectory: true)
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = output
+        let request = LaunchRequest(
+            executable: launcher, arguments: launchArguments, environment: inherited,
+            currentDirectory: currentDirectory ?? path,
+            stdout: .descriptor(output.fileDescriptor), stderr: .descriptor(output.fileDescriptor))
         let commandLine = ([launcher] + launchArguments).map(ProcessRunner.quote).joined(separator: " ")
-        let background = try BackgroundProcess(name: name, logFile: logFile, commandLine: commandLine, process: process)
+        let background: BackgroundProcess
+        do {
+            background = try BackgroundProcess(name: name, logFile: logFile, commandLine: commandLine, request: request)
+        } catch {
+            try? output.close()
+            throw error
+        }
         try? output.close()
         lock.lock()
         backgroundProcesses.append(background)

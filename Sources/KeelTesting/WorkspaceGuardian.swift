@@ -10,8 +10,9 @@ import Darwin
 /// the recorded background process groups, stops every server whose data directory in the
 /// workspace has a `postmaster.pid` (`pg_ctl stop -m immediate`, then SIGKILL of that pid),
 /// and removes the workspace (unless `KEEL_KEEP_TEST_DIRS=1`). `close()` kills it by pid.
+/// Started with `ChildLauncher` (posix_spawn), not Foundation's `Process`, whose `run()` on Linux
+/// can read past the end of a glibc directory buffer and crash the test process.
 final class WorkspaceGuardian: @unchecked Sendable {
-    private let process: Process
     private let monitor: ChildMonitor
 
     /// The file listing process groups for the guardian to kill, one per line.
@@ -40,35 +41,22 @@ final class WorkspaceGuardian: @unchecked Sendable {
     /// Starts the guardian for `workspace`; nil when it cannot be started (the harness then
     /// relies on `close()` alone).
     static func start(workspace: String, context: CommandContext, keep: Bool) -> WorkspaceGuardian? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
         let pgCtl = context.postgresBinDirectory + "/pg_ctl"
         let user = FileOwnership.isRoot ? (context.serverUser ?? "") : ""
-        process.arguments = ["-c", script, "keel-test-guardian", String(getpid()), workspace, pgCtl, user, keep ? "1" : "0"]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        let monitor = ChildMonitor(process)
-        do {
-            try ProcessRunner.launch(process, commandLine: "keel-test-guardian")
-        } catch {
-            return nil
-        }
-        monitor.started(pid: process.processIdentifier)
-        return WorkspaceGuardian(process: process, monitor: monitor)
+        let arguments = ["-c", script, "keel-test-guardian", String(getpid()), workspace, pgCtl, user, keep ? "1" : "0"]
+        let request = LaunchRequest(executable: "/bin/sh", arguments: arguments, currentDirectory: "/")
+        guard let child = try? ChildLauncher.launch(request) else { return nil }
+        return WorkspaceGuardian(monitor: ChildMonitor(pid: child.pid))
     }
 
-    private init(process: Process, monitor: ChildMonitor) {
-        self.process = process
+    private init(monitor: ChildMonitor) {
         self.monitor = monitor
     }
 
-    /// Ends the guardian (its shell and its `sleep`) by its process group.
+    /// Ends the guardian (its shell and its `sleep`) by its process group, which it leads.
     func stop() {
-        let pid = process.processIdentifier
         guard monitor.isRunning else { return }
-        if getpgid(pid) == pid { ProcessRunner.signalGroup(pid, SIGKILL) } else { _ = kill(pid, SIGKILL) }
+        ProcessRunner.signalGroup(monitor.pid, SIGKILL)
         _ = monitor.wait(timeout: 10)
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import KeelTesting
 @testable import KeelOps
 
 /// What a `postmaster.pid` left behind by a killed server means: a pid that names no process, or a process
@@ -39,14 +40,11 @@ struct DataDirectoryTests {
     func live() throws {
         let path = try directory(withPID: 0)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        child.arguments = ["30"]
-        child.currentDirectoryURL = URL(fileURLWithPath: path)
-        try child.run()
-        defer { kill(child.processIdentifier, SIGKILL); child.waitUntilExit() }
-        try "\(child.processIdentifier)\n".write(toFile: path + "/postmaster.pid", atomically: true, encoding: .utf8)
-        #expect(DataDirectory(path).runningPostmasterPID == child.processIdentifier)
+        let child = try ChildLauncher.launch(LaunchRequest(executable: "/bin/sleep", arguments: ["30"], currentDirectory: path))
+        let monitor = ChildMonitor(pid: child.pid)
+        defer { kill(child.pid, SIGKILL); monitor.wait(timeout: 10) }
+        try "\(child.pid)\n".write(toFile: path + "/postmaster.pid", atomically: true, encoding: .utf8)
+        #expect(DataDirectory(path).runningPostmasterPID == child.pid)
         #expect(DataDirectory(path).removeStaleLockFile() == nil)
         #expect(FileManager.default.fileExists(atPath: path + "/postmaster.pid"))
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import KeelCore
+import KeelTesting
 @testable import KeelOps
 
 /// Property tests with random inputs (seeded, bounded in time): for random templates and values, the
@@ -75,16 +76,8 @@ struct ShellQuotingPropertyTests {
 
     /// The NUL-separated words `script` prints when run with `/bin/sh -c`.
     static func argv(of script: String) throws -> [[UInt8]] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        var words = Array(data).split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
+        let data = Array(try ChildLauncher.run("/bin/sh", ["-c", script], timeout: 30).stdout.utf8)
+        var words = data.split(separator: 0, omittingEmptySubsequences: false).map(Array.init)
         if words.last == [] { words.removeLast() }
         return words
     }
