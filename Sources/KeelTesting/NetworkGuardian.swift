@@ -6,9 +6,9 @@ import Darwin
 #endif
 
 /// A shell process that outlives a crashed test process and then deletes the lab's namespaces
-/// and interfaces by their (unique) names. `stop()` ends it by its process group.
+/// and interfaces by their (unique) names. `stop()` ends it by its process group. Started with
+/// `ChildLauncher`, like every child of the harness.
 final class NetworkGuardian: @unchecked Sendable {
-    private let process: Process
     private let monitor: ChildMonitor
 
     private static let script = #"""
@@ -24,27 +24,19 @@ final class NetworkGuardian: @unchecked Sendable {
 
     static func start(namespaces: [String], links: [String]) -> NetworkGuardian? {
         guard let ip = try? NetworkTools.ip() else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script, "keel-network-guardian", String(getpid()), ip]
+        let arguments = ["-c", script, "keel-network-guardian", String(getpid()), ip]
             + namespaces.map { "ns:" + $0 } + links.map { "link:" + $0 }
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        process.currentDirectoryURL = URL(fileURLWithPath: "/")
-        let monitor = ChildMonitor(process)
-        guard (try? ProcessRunner.launch(process, commandLine: "keel-network-guardian")) != nil else { return nil }
-        monitor.started(pid: process.processIdentifier)
-        return NetworkGuardian(process: process, monitor: monitor)
+        let request = LaunchRequest(executable: "/bin/sh", arguments: arguments, currentDirectory: "/")
+        guard let child = try? ChildLauncher.launch(request) else { return nil }
+        return NetworkGuardian(monitor: ChildMonitor(pid: child.pid))
     }
 
-    private init(process: Process, monitor: ChildMonitor) {
-        self.process = process
+    private init(monitor: ChildMonitor) {
         self.monitor = monitor
     }
 
     func stop() {
-        let pid = process.processIdentifier
+        let pid = monitor.pid
         guard monitor.isRunning else { return }
         if getpgid(pid) == pid { ProcessRunner.signalGroup(pid, SIGKILL) } else { _ = kill(pid, SIGKILL) }
         _ = monitor.wait(timeout: 10)
