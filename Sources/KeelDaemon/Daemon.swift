@@ -84,7 +84,7 @@ public enum Daemon {
         }
         defer { reload.cancel() }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: monitor)], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "keeld.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
+            services: [.init(service: monitor), .init(service: HTTPService(runtime: runtime, configPath: path))], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "keeld.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
         do {
             try await group.run()
             return 0

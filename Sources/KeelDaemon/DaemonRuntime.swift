@@ -19,6 +19,8 @@ public final class DaemonRuntime: @unchecked Sendable {
     /// keeld's hooks (shell and Lua; the process's one Lua VM). Events a Lua hook records with `keel.event`
     /// are notified through `notifications`.
     public let hooks = HookRunner()
+    /// When the monitoring loop last ran and how long it then meant to sleep (`/liveness`).
+    private var loopBeat: (at: Double, sleep: Double)?
 
     public init(config: KeelConfig, logger: Logger) {
         self.currentConfig = config
@@ -58,8 +60,22 @@ public final class DaemonRuntime: @unchecked Sendable {
         notifications.enqueue(record, primary: primary)
     }
 
+    /// Records that the monitoring loop ran and now sleeps `seconds` (read by `/liveness`).
+    public func loopRan(sleepingFor seconds: Double) {
+        let at = now
+        lock.withLock { loopBeat = (at, seconds) }
+    }
+
+    /// Whether the monitoring loop ran within two monitoring intervals (after its planned sleep).
+    public var loopAlive: Bool {
+        let beat = lock.withLock { loopBeat }
+        return LoopLiveness.isAlive(now: now, lastRan: beat?.at, plannedSleep: beat?.sleep ?? 0,
+                                    interval: Double(config.monitorIntervalSecs))
+    }
+
     /// Sleeps `seconds` (never negative); throws `CancellationError` when keeld is stopping.
     public func sleep(_ seconds: Double) async throws {
+        loopRan(sleepingFor: seconds)
         try await Task.sleep(for: .milliseconds(Int(max(0, seconds) * 1000)))
     }
 }

@@ -52,6 +52,7 @@ final class StandbyMonitor {
         watcher.watch(upstream?.conninfo)
         while true {
             let deadline = min(nextCheck, timerAt ?? .infinity, waitingFor == nil ? .infinity : runtime.now + 1)
+            runtime.loopRan(sleepingFor: deadline - runtime.now)
             let woken = try await waker.sleep(deadline - runtime.now)
             // A reloaded configuration (SIGHUP) applies to the failover rules at once.
             let settings = FailoverSettings(config: runtime.config)
