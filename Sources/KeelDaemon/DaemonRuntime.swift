@@ -19,6 +19,8 @@ public final class DaemonRuntime: @unchecked Sendable {
     /// keeld's hooks (shell and Lua; the process's one Lua VM). Events a Lua hook records with `keel.event`
     /// are notified through `notifications`.
     public let hooks = HookRunner()
+    /// keeld's Prometheus metrics (`GET /metrics`).
+    public let metrics = KeelMetrics()
     /// When the monitoring loop last ran and how long it then meant to sleep (`/liveness`).
     private var loopBeat: (at: Double, sleep: Double)?
 
@@ -27,6 +29,7 @@ public final class DaemonRuntime: @unchecked Sendable {
         self.logger = logger
         notifications = NotificationQueue(logger: logger) { [unowned self] in EventWriter(context: self.opsContext()) }
         hooks.setNotifier { [weak self] record, primary in self?.notifications.enqueue(record, primary: primary) }
+        hooks.setObserver { [metrics] point, outcome in metrics.recordHook(point, outcome) }
     }
 
     /// The configuration in force.
@@ -55,6 +58,7 @@ public final class DaemonRuntime: @unchecked Sendable {
     /// notification, queued off the monitoring loop.
     public func event(_ event: EventName, success: Bool = true, details: String, on connection: Connection?,
                       primary: NodeRecord? = nil) {
+        metrics.recordEvent(event, success: success)
         let writer = EventWriter(context: opsContext())
         let record = writer.write(event, successful: success, details: details, on: connection)
         notifications.enqueue(record, primary: primary)

@@ -58,6 +58,10 @@ struct HTTPAPITests {
         #expect(Self.status(p1, "/nonexistent") == 404)
 
         try Self.checkControlRoutes(c, port: p1)
+        let before = try PrometheusText.parse(try #require(Self.get(p2, "/metrics")).body)
+        #expect(before["keel_failovers_total"] == 0 && before["keel_role_info{role=\"standby\"}"] == 1, "\(before)")
+        #expect((before["keel_resident_memory_bytes"] ?? 0) > 1_000_000)
+        #expect(before["keel_fenced_bool"] == 0 && before["keel_timeline_id"] == 1)
 
         try c.server("node1").kill()
         let clock = ContinuousClock()
@@ -71,6 +75,13 @@ struct HTTPAPITests {
         try waitFor("node2 /primary after the failover", timeout: 10) { Self.status(p2, "/primary") == 200 }
         #expect(Self.status(p2, "/replica") == 503)
         #expect(Self.status(p1, "/primary") == 503)
+        let after = try PrometheusText.parse(try #require(Self.get(p2, "/metrics")).body)
+        #expect(after["keel_failovers_total"] == 1 && after["keel_failover_elections_total{outcome=\"promoted\"}"] == 1, "\(after)")
+        #expect(after["keel_role_info{role=\"primary\"}"] == 1 && after["keel_timeline_id"] == 2)
+        #expect((after["keel_last_failover_timestamp_seconds"] ?? 0) > Date().timeIntervalSince1970 - 120)
+        #expect((after["keel_notifications_total{state=\"queued\"}"] ?? 0) > (before["keel_notifications_total{state=\"queued\"}"] ?? 0))
+        let downMetrics = try PrometheusText.parse(try #require(Self.get(p1, "/metrics")).body)
+        #expect(downMetrics["keel_postgres_up_bool"] == 0 && downMetrics["keel_role_info{role=\"unknown\"}"] == 1)
     }
 
     /// POST /pause and /unpause: 401 with no or a wrong token (nothing paused), 200 with the right one.

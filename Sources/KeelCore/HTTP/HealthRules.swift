@@ -11,13 +11,17 @@ public struct LocalServerState: Sendable, Equatable {
     /// Bytes between the upstream's WAL end (as its sender last reported it) and this node's replay
     /// position; `nil` when not streaming.
     public var lagBytes: Int64?
+    /// Seconds since the last replayed transaction committed on the primary, 0 when replay is caught up
+    /// with what was received; `nil` on a primary.
+    public var lagSeconds: Double?
     /// The timeline this node runs on, when known.
     public var timeline: Int?
 
     /// A state.
     public init(problem: String? = nil, inRecovery: Bool = false, readOnly: Bool = false, streaming: Bool = false,
-                lagBytes: Int64? = nil, timeline: Int? = nil) {
+                lagBytes: Int64? = nil, lagSeconds: Double? = nil, timeline: Int? = nil) {
         self.problem = problem
+        self.lagSeconds = lagSeconds
         self.inRecovery = inRecovery
         self.readOnly = readOnly
         self.streaming = streaming

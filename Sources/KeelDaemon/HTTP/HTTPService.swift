@@ -53,6 +53,7 @@ public final class HTTPService: Service, @unchecked Sendable {
         let router = Router()
         HealthRoutes.add(to: router, runtime: runtime)
         ClusterRoute.add(to: router, configPath: configPath)
+        MetricsRoute.add(to: router, runtime: runtime)
         if let token = ControlRoutes.loadToken(config: runtime.config, logger: logger) {
             ControlRoutes.add(to: router, token: token, configPath: configPath, logger: logger)
         }

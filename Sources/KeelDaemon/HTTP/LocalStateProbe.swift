@@ -31,7 +31,15 @@ enum LocalStateProbe {
                CASE WHEN r.latest_end_lsn IS NOT NULL AND pg_catalog.pg_last_wal_replay_lsn() IS NOT NULL
                     THEN GREATEST(pg_catalog.pg_wal_lsn_diff(r.latest_end_lsn, pg_catalog.pg_last_wal_replay_lsn()), 0)::bigint
                END AS lag_bytes,
-               COALESCE(r.received_tli, (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()))::int AS timeline
+               CASE WHEN NOT pg_catalog.pg_is_in_recovery() THEN NULL
+                    WHEN pg_catalog.pg_last_wal_receive_lsn() IS NULL
+                      OR pg_catalog.pg_last_wal_receive_lsn() <= pg_catalog.pg_last_wal_replay_lsn() THEN 0
+                    ELSE COALESCE(EXTRACT(epoch FROM pg_catalog.now() - pg_catalog.pg_last_xact_replay_timestamp())::float8, 0)
+               END AS lag_seconds,
+               CASE WHEN pg_catalog.pg_is_in_recovery()
+                    THEN COALESCE(r.received_tli, (SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()))
+                    ELSE ('x' || substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 1, 8))::bit(32)::int
+               END::int AS timeline
           FROM (SELECT 1) AS one LEFT JOIN pg_catalog.pg_stat_wal_receiver r ON true
         """
 
@@ -41,6 +49,7 @@ enum LocalStateProbe {
             guard let row = try connection.queryRow(sql) else { return .unreachable("no row returned") }
             return LocalServerState(inRecovery: row.bool("in_recovery") ?? false, readOnly: row.bool("read_only") ?? false,
                                     streaming: row.bool("streaming") ?? false, lagBytes: row.int("lag_bytes").map(Int64.init),
+                                    lagSeconds: row.double("lag_seconds"),
                                     timeline: row.int("timeline"))
         } catch {
             return .unreachable(error.message)
