@@ -19,7 +19,7 @@ struct HTTPAPITests {
         let names = ["node1"] + (0..<standbys).map { "node\($0 + 2)" } + (witness ? ["witness"] : [])
         for node in names {
             ports[node] = try workspace.freePort()
-            extra[node] = "http_listen='127.0.0.1:\(ports[node]!)'"
+            extra[node] = "http_listen='127.0.0.1:\(ports[node]!)'\nevent_notification_command='/bin/true %e'"
         }
         let c = try FailoverCluster(name, standbys: standbys, witness: witness, extra: extra)
         for node in names where node != "witness" {
@@ -75,11 +75,21 @@ struct HTTPAPITests {
         try waitFor("node2 /primary after the failover", timeout: 10) { Self.status(p2, "/primary") == 200 }
         #expect(Self.status(p2, "/replica") == 503)
         #expect(Self.status(p1, "/primary") == 503)
-        let after = try PrometheusText.parse(try #require(Self.get(p2, "/metrics")).body)
+        var after: [String: Double] = [:]
+        try waitFor("the failover counted (its event is recorded after the promotion)", timeout: 10) {
+            after = try PrometheusText.parse(try #require(Self.get(p2, "/metrics")).body)
+            return after["keel_failovers_total"] == 1
+        }
         #expect(after["keel_failovers_total"] == 1 && after["keel_failover_elections_total{outcome=\"promoted\"}"] == 1, "\(after)")
         #expect(after["keel_role_info{role=\"primary\"}"] == 1 && after["keel_timeline_id"] == 2)
         #expect((after["keel_last_failover_timestamp_seconds"] ?? 0) > Date().timeIntervalSince1970 - 120)
         #expect((after["keel_notifications_total{state=\"queued\"}"] ?? 0) > (before["keel_notifications_total{state=\"queued\"}"] ?? 0))
+        let hookCalls = "keel_hook_calls_total{point=\"event_notification_command\",result=\"ok\"}"
+        try waitFor("notification hooks counted", timeout: 10) {
+            let now = try PrometheusText.parse(try #require(Self.get(p2, "/metrics")).body)
+            return (now[hookCalls] ?? 0) > (before[hookCalls] ?? 0)
+                && now["keel_hook_duration_seconds_count{point=\"event_notification_command\"}"] == now[hookCalls]
+        }
         let downMetrics = try PrometheusText.parse(try #require(Self.get(p1, "/metrics")).body)
         #expect(downMetrics["keel_postgres_up_bool"] == 0 && downMetrics["keel_role_info{role=\"unknown\"}"] == 1)
     }
