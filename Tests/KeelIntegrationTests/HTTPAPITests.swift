@@ -108,10 +108,14 @@ struct HTTPAPITests {
         #expect(paused() == "f")
     }
 
-    @Test("a token file readable by others disables the control routes (404, logged); SIGHUP moves http_listen; keeld stops within 2 s with HTTP on")
+    @Test("keeld tells systemd it is ready; a token file readable by others disables the control routes (404, logged); SIGHUP moves http_listen; keeld stops within 2 s with HTTP on")
     func badTokenReloadAndStop() throws {
         let (c, ports) = try Self.cluster("httpperm", standbys: 0, witness: false, tokenMode: 0o644)
-        try c.startDaemon("node1")
+        let notify = try NotifySocket(path: c.f.workspace.path + "/notify.sock")
+        c.daemons["node1"] = try c.f.workspace.spawn("keeld", ["-f", c.f.config("node1")], name: "keeld-node1",
+                                                      environment: ["NOTIFY_SOCKET": notify.path])
+        let ready = notify.receive(timeout: 30)
+        #expect(ready?.hasPrefix("READY=1\nMAINPID=") == true, "systemd readiness: \(ready ?? "nothing")")
         let port = ports["node1"]!
         try waitFor("keeld HTTP up", timeout: 30) { Self.status(port, "/primary") == 200 }
         #expect(try HTTPClient.request(port: port, "POST", "/pause", token: Self.token).status == 404)

@@ -26,7 +26,7 @@ public final class HTTPService: Service, @unchecked Sendable {
     private var settings: Settings { Settings(listen: runtime.config.httpListen, tokenFile: runtime.config.httpTokenFile) }
 
     public func run() async throws {
-        try? await cancelWhenGracefulShutdown {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let current = self.settings
                 await withTaskGroup(of: Void.self) { group in
