@@ -5,7 +5,8 @@ import KeelPostgres
 
 /// keeld on a fenced node whose server runs in recovery (demoted by its fence). Each round it ends the
 /// fence when the node was rejoined (its WAL receiver streams), rejoins the current primary itself with
-/// `auto_rejoin=on` (`keel node rejoin --force-rewind`: pg_rewind when it diverged), or — for a fence
+/// `auto_rejoin=on` (`keel node rejoin --force-rewind --config-files` with the node's own postgresql.conf,
+/// pg_hba.conf and pg_ident.conf: pg_rewind when it diverged), or — for a fence
 /// set because the node was isolated — promotes it back when `UnfenceRule` allows it on two rounds in a row.
 /// Returns when the server leaves recovery or the fence ended.
 struct FencedMonitor {
@@ -71,7 +72,10 @@ struct FencedMonitor {
                                  hooks: runtime.hooks)
         do {
             try await LocalService(context: context).run("stop", timeout: 120, failure: .systemFailure)
-            let result = try await NodeRejoin(context: context, options: .init(forceRewind: true)).run()
+            // pg_rewind copies the primary's configuration files: this node keeps its own.
+            let own = ["postgresql.conf", "pg_hba.conf", "pg_ident.conf"]
+                .filter { FileManager.default.fileExists(atPath: config.dataDirectory + "/" + $0) }
+            let result = try await NodeRejoin(context: context, options: .init(forceRewind: true, configFiles: own)).run()
             if let local = try? Connection(conninfo: config.conninfo) { effector.endFence(local, fact: fact) } else { effector.store.clear() }
             runtime.logger.notice("auto_rejoin: \(config.nodeLabel) now follows \(primary.nodeLabel)\(result.rewound ? " (pg_rewind ran)" : ""); fence ended")
             return true

@@ -26,6 +26,23 @@ struct SampleHookTests {
         #expect(behind.verdict.reason == "node \"node2\" is 33554432 bytes behind (at most 16777216 allowed)")
     }
 
+    @Test("fence.lua logs the fence and, with a VIP set, drops it from this host")
+    func fence() async throws {
+        let context: LuaValue = ["node_id": 1, "node_name": "node1", "reason": "former_primary", "action": "demote",
+                                 "details": "node 2 runs as primary on timeline 2", "timeline": 1, "term": 1]
+        let engine = try LuaEngine()
+        let plain = await engine.run(SampleHooks.folder + "/fence.lua", context: context)
+        #expect(plain.verdict.succeeded, "\(plain.verdict)")
+        #expect(plain.logs.first?.message.contains("node node1 fenced (former_primary, demote)") == true)
+        let dir = try ScriptFolder()
+        let vip = try dir.write("fence.lua", try SampleHooks.source("fence.lua")
+            .replacingOccurrences(of: "local VIP = \"\"", with: "local VIP = \"10.0.0.50/24\""))
+        let host = FakeHost()
+        let dropped = await engine.run(vip, context: context, host: host)
+        #expect(dropped.verdict.succeeded, "\(dropped.verdict)")
+        #expect(host.shells.map(\.0) == ["ip addr del 10.0.0.50/24 dev eth0"])
+    }
+
     @Test("notify.lua appends one JSON line per event and filters by name")
     func notify() async throws {
         let dir = try ScriptFolder()
