@@ -1,12 +1,16 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// systemd's readiness protocol (`Type=notify`): one datagram to the Unix socket named by
 /// `NOTIFY_SOCKET` (a path, or `@name` in the abstract namespace). Without the variable, nothing.
 enum SystemdNotify {
     /// Sends `state` (e.g. `READY=1`); returns whether it was sent (false without `NOTIFY_SOCKET`).
     @discardableResult
-    static func send(_ state: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> Bool {
-        guard let path = environment["NOTIFY_SOCKET"], !path.isEmpty else { return false }
+    static func send(_ state: String) -> Bool {
+        guard let variable = getenv("NOTIFY_SOCKET") else { return false }
+        let path = String(cString: variable)
+        guard !path.isEmpty else { return false }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

@@ -15,7 +15,7 @@ enum ClusterRoute {
                 guard result.status == 0 || result.status == 25 else {
                     return jsonResponse(503, ["error": "cluster show failed (exit \(result.status))", "stderr": result.stderr])
                 }
-                return jsonResponse(200, result.stdout.trimmingCharacters(in: .newlines))
+                return jsonResponse(200, String(result.stdout.reversed().drop { $0 == "\n" }.reversed()))
             } catch {
                 return jsonResponse(503, ["error": "unable to run keel: \(error)"])
             }

@@ -1,4 +1,6 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import KeelCore
 import KeelOps
@@ -13,14 +15,11 @@ enum ControlRoutes {
     static func loadToken(config: KeelConfig, logger: Logger) -> String? {
         let path = config.httpTokenFile
         guard !path.isEmpty else { return nil }
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let mode = attributes[.posixPermissions] as? NSNumber,
-              let data = FileManager.default.contents(atPath: path) else {
+        guard let (mode, contents) = readOwnFile(path) else {
             logger.error("http_token_file \"\(path)\" cannot be read; control routes disabled")
             return nil
         }
-        let contents = String(decoding: data, as: UTF8.self)
-        if let problem = ControlAuth.problem(path: path, mode: mode.uint32Value, contents: contents) {
+        if let problem = ControlAuth.problem(path: path, mode: mode, contents: contents) {
             logger.error("\(problem)")
             return nil
         }
@@ -57,9 +56,26 @@ enum ControlRoutes {
         }
     }
 
+    /// The permission bits and the first 4 kB of the file at `path`, `nil` when it cannot be read.
+    private static func readOwnFile(_ path: String) -> (mode: UInt32, contents: String)? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let count = read(fd, &buffer, buffer.count)
+        guard count >= 0 else { return nil }
+        return (UInt32(info.st_mode), String(decoding: buffer[0..<count], as: UTF8.self))
+    }
+
     /// `keel` beside this keeld.
     static func keelPath() -> String {
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return executable.deletingLastPathComponent().appendingPathComponent("keel").path
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return "keel" }
+        let executable = String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard let slash = executable.lastIndex(of: "/") else { return "keel" }
+        return String(executable[...slash]) + "keel"
     }
 }

@@ -1,4 +1,7 @@
-import Foundation
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import KeelCore
 import KeelOps
 import Prometheus
@@ -7,7 +10,7 @@ import Prometheus
 /// calls and durations, notifications), gauges read at scrape time (role, timeline, lag, fence, RSS).
 public final class KeelMetrics: @unchecked Sendable {
     let registry = PrometheusCollectorRegistry()
-    private let lock = NSLock()
+    private let lock = DispatchQueue(label: "keeld.metrics")
     private var reportedQueued = 0
     private var reportedDropped = 0
 
@@ -46,7 +49,7 @@ public final class KeelMetrics: @unchecked Sendable {
             election("promoted").increment()
             registry.makeCounter(descriptor: Self.name("failovers", "total", "promotions of this node by keeld's failover")).increment()
             registry.makeGauge(descriptor: Self.name("last_failover", "timestamp_seconds", "when keeld last promoted this node (Unix time, 0 = never)"))
-                .set(to: Date().timeIntervalSince1970)
+                .set(to: Self.unixTime())
         case .failoverFollow: election("followed").increment()
         case .failoverAborted: election("aborted").increment()
         default: break
@@ -77,7 +80,7 @@ public final class KeelMetrics: @unchecked Sendable {
         gauge("replication_lag", "seconds", "seconds since the last replayed commit when replay is behind (0 on a primary)")
             .set(to: state.lagSeconds ?? 0)
         gauge("resident_memory", "bytes", "keeld's resident set size").set(to: Double(Self.residentBytes()))
-        let (newQueued, newDropped): (Int, Int) = lock.withLock {
+        let (newQueued, newDropped): (Int, Int) = lock.sync {
             defer { reportedQueued = max(reportedQueued, queued); reportedDropped = max(reportedDropped, dropped) }
             return (max(0, queued - reportedQueued), max(0, dropped - reportedDropped))
         }
@@ -90,9 +93,22 @@ public final class KeelMetrics: @unchecked Sendable {
         registry.makeGauge(descriptor: Self.name(metric, unit, help))
     }
 
+    /// Seconds since 1970 (wall clock).
+    static func unixTime() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
     /// Resident set size from `/proc/self/statm` (0 when unreadable).
     static func residentBytes() -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/statm", encoding: .utf8) else { return 0 }
+        let fd = open("/proc/self/statm", O_RDONLY)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = read(fd, &buffer, buffer.count)
+        guard count > 0 else { return 0 }
+        let text = String(decoding: buffer[0..<count], as: UTF8.self)
         let fields = text.split(separator: " ")
         guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
         return pages * Int(sysconf(Int32(_SC_PAGESIZE)))
