@@ -21,7 +21,8 @@ struct HTTPAPITests {
             ports[node] = try workspace.freePort()
             extra[node] = "http_listen='127.0.0.1:\(ports[node]!)'\nevent_notification_command='/bin/true %e'"
         }
-        let c = try FailoverCluster(name, standbys: standbys, witness: witness, extra: extra)
+        // Empty service commands: `keel node service` uses pg_ctl from pg_bindir (the guide's name PostgreSQL 11's).
+        let c = try FailoverCluster(name, standbys: standbys, witness: witness, extra: extra, common: FencingTests.common)
         for node in names where node != "witness" {
             let tokenFile = try c.f.workspace.writeFile("\(node)-http.token", token + "\n", mode: tokenMode)
             try c.f.workspace.writeFile("\(node).conf", try String(contentsOfFile: c.f.config(node), encoding: .utf8)
@@ -58,6 +59,7 @@ struct HTTPAPITests {
         #expect(Self.status(p1, "/nonexistent") == 404)
 
         try Self.checkControlRoutes(c, port: p1)
+        try Self.checkServiceRoutes(c, port: p2)
         let before = try PrometheusText.parse(try #require(Self.get(p2, "/metrics")).body)
         #expect(before["keel_failovers_total"] == 0 && before["keel_role_info{role=\"standby\"}"] == 1, "\(before)")
         #expect((before["keel_resident_memory_bytes"] ?? 0) > 1_000_000)
@@ -106,6 +108,16 @@ struct HTTPAPITests {
         let unpause = try HTTPClient.request(port: port, "POST", "/unpause", token: token)
         #expect(unpause.status == 200, "\(unpause.body)")
         #expect(paused() == "f")
+    }
+
+    /// POST /service/stop and /service/start on the standby: its PostgreSQL stops (/health 503), starts and streams again.
+    static func checkServiceRoutes(_ c: FailoverCluster, port: Int) throws {
+        let stop = try HTTPClient.request(port: port, "POST", "/service/stop", token: token)
+        #expect(stop.status == 200 && stop.body.contains("\"exit_status\" : 0"), "\(stop.body)")
+        #expect(status(port, "/health") == 503)
+        let start = try HTTPClient.request(port: port, "POST", "/service/start", token: token)
+        #expect(start.status == 200, "\(start.body)")
+        try waitFor("node2 streaming again after /service/start", timeout: 30) { status(port, "/replica") == 200 }
     }
 
     @Test("keeld tells systemd it is ready; a token file readable by others disables the control routes (404, logged); SIGHUP moves http_listen; keeld stops within 2 s with HTTP on")
