@@ -144,4 +144,20 @@ struct HTTPAPITests {
         let stopped = c.terminateDaemon("node1", timeout: 10)
         #expect(stopped != nil && stopped! < .seconds(2), "stopped in \(String(describing: stopped))")
     }
+
+    @Test("a fenced node is never /primary: a primary cut off from the standby and the witness fences and answers 503, fenced")
+    func fencedIsNotPrimary() throws {
+        let (c, ports) = try Self.cluster("httpfence", standbys: 1, witness: true)
+        try c.startDaemons()
+        let port = ports["node1"]!
+        try waitFor("keeld HTTP up", timeout: 30) { Self.status(port, "/primary") == 200 }
+        try c.server("node2").stop(mode: "fast")
+        try c.server("witness").stop(mode: "fast")
+        try waitFor("node1 fenced", timeout: 30) { Self.get(port, "/primary")?.body.contains("\"fenced\" : true") == true }
+        let answer = Self.get(port, "/primary")
+        #expect(answer?.status == 503, "\(answer?.body ?? "no answer")")
+        #expect(Self.status(port, "/readiness") == 503)
+        let metrics = try PrometheusText.parse(try #require(Self.get(port, "/metrics")).body)
+        #expect(metrics["keel_fenced_bool"] == 1)
+    }
 }
