@@ -48,6 +48,7 @@ struct FencingTests {
             }
             let elapsed = clock.now - started
             #expect(elapsed < .seconds(15), "fenced within the window: \(elapsed)")
+            print("fencing figure: former primary started by hand, fenced and in recovery \(elapsed) after the start returned (round \(round))")
             #expect(!Self.writeAcknowledged(c, "node1"), "a fenced node acknowledges no write")
             let fence = c.server("node1").dataDirectory + "/keel.fence"
             let mode = (try FileManager.default.attributesOfItem(atPath: fence)[.posixPermissions] as? NSNumber)?.intValue
@@ -78,7 +79,10 @@ struct FencingTests {
         try waitFor("row replicated to the rejoined node") { c.query("node1", "SELECT count(*) FROM t") == "2" }
         try waitFor("fence ended") { !FileManager.default.fileExists(atPath: c.server("node1").dataDirectory + "/keel.fence") }
         #expect(Self.fencedEvents(c) >= 1)
-        #expect(c.query("node2", "SELECT count(*) FROM repmgr.events WHERE event = 'node_rejoin' AND node_id = 1 AND successful") == "1")
+        try waitFor("node_rejoin recorded") {
+            c.query("node2", "SELECT count(*) FROM repmgr.events WHERE event = 'node_rejoin' AND node_id = 1 AND successful") == "1"
+        }
+        try waitFor("auto_rejoin logged its end") { c.log("node1").contains("fence ended") }
         #expect(c.query("node1", "SHOW synchronous_standby_names") == "", "the fence's setting is undone")
     }
 
@@ -105,18 +109,36 @@ struct FencingTests {
         #expect(c.isPrimary("node1"))
         #expect(Self.writeAcknowledged(c, "node1"))
 
+        let clock = ContinuousClock()
+        let started = clock.now
         try c.server("witness").stop(mode: "fast")
         try waitFor("node1 fenced alone", timeout: 20) { c.query("node1", "SELECT pg_is_in_recovery()") == "t" }
+        print("fencing figure: isolated primary in recovery \(clock.now - started) after the witness stopped")
         #expect(c.log("node1").contains("0 of 2 nodes sharing this primary as upstream are visible"))
         #expect(!Self.writeAcknowledged(c, "node1"))
 
         try c.server("witness").start()
         try c.server("node2").start()
-        try waitFor("node1 unfenced", timeout: 60) { c.isPrimary("node1") }
-        #expect(c.log("node1").contains("unfenced and primary again"))
+        try waitFor("node1 unfenced", timeout: 60) { c.isPrimary("node1") && c.log("node1").contains("unfenced and primary again") }
         try waitFor("writes acknowledged again") { Self.writeAcknowledged(c, "node1") }
         try waitFor("node2 streams from node1 again", timeout: 60) {
             c.query("node1", "SELECT count(*) FROM pg_stat_replication WHERE application_name = 'node2'") == "1"
         }
+    }
+
+    @Test("two-node cluster: fencing=auto warns and keeps repmgr's behaviour when the standby goes; fencing=strict fences")
+    func twoNode() throws {
+        let auto = try FailoverCluster("twonode", standbys: 1, witness: false, common: Self.common)
+        try auto.startDaemons()
+        try waitFor("two-node warning", timeout: 30) { auto.log("node1").contains("two-node cluster (one standby, no witness)") }
+        try auto.server("node2").stop(mode: "fast")
+        let note = "a two-node cluster is not fenced with fencing=auto"
+        try waitFor("three rounds without the standby", timeout: 30) { auto.log("node1").components(separatedBy: note).count > 3 }
+        #expect(auto.isPrimary("node1"))
+
+        let strict = try FailoverCluster("twostrict", standbys: 1, witness: false, common: Self.common + "\nfencing=strict")
+        try strict.startDaemons()
+        try strict.server("node2").stop(mode: "fast")
+        try waitFor("node1 fenced without its only standby", timeout: 20) { strict.query("node1", "SELECT pg_is_in_recovery()") == "t" }
     }
 }
