@@ -93,7 +93,9 @@ public enum Daemon {
         }
         defer { reload.cancel() }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: monitor)], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "keeld.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
+            services: [.init(service: monitor), .init(service: HTTPService(runtime: runtime, configPath: path))], gracefulShutdownSignals: [.sigterm, .sigint], logger: Logger(label: "keeld.lifecycle") { _ in SwiftLogNoOpLogHandler() }))
+        // systemd (Type=notify): configuration loaded, pid file written, services starting.
+        SystemdNotify.send("READY=1\nMAINPID=\(runtime.pid)")
         do {
             try await group.run()
             return 0

@@ -28,12 +28,17 @@ public final class DaemonRuntime: @unchecked Sendable {
     /// keeld's hooks (shell and Lua; the process's one Lua VM). Events a Lua hook records with `keel.event`
     /// are notified through `notifications`.
     public let hooks = HookRunner()
+    /// keeld's Prometheus metrics (`GET /metrics`).
+    public let metrics = KeelMetrics()
+    /// When the monitoring loop last ran and how long it then meant to sleep (`/liveness`).
+    private var loopBeat: (at: Double, sleep: Double)?
 
     public init(config: KeelConfig, logger: Logger) {
         self.currentConfig = config
         self.logger = logger
         notifications = NotificationQueue(logger: logger) { [unowned self] in EventWriter(context: self.opsContext()) }
         hooks.setNotifier { [weak self] record, primary in self?.notifications.enqueue(record, primary: primary) }
+        hooks.setObserver { [metrics] point, outcome in metrics.recordHook(point, outcome) }
     }
 
     /// The configuration in force.
@@ -81,6 +86,7 @@ public final class DaemonRuntime: @unchecked Sendable {
     /// notification, queued off the monitoring loop.
     public func event(_ event: EventName, success: Bool = true, details: String, on connection: Connection?,
                       primary: NodeRecord? = nil) {
+        metrics.recordEvent(event, success: success)
         let writer = EventWriter(context: opsContext())
         let record = writer.write(event, successful: success, details: details, on: connection)
         notifications.enqueue(record, primary: primary)
@@ -103,8 +109,22 @@ public final class DaemonRuntime: @unchecked Sendable {
         return PrimaryFinder.find(nodes.filter { $0.nodeID != config.nodeID }, deadlines: deadlines)?.1
     }
 
+    /// Records that the monitoring loop ran and now sleeps `seconds` (read by `/liveness`).
+    public func loopRan(sleepingFor seconds: Double) {
+        let at = now
+        lock.withLock { loopBeat = (at, seconds) }
+    }
+
+    /// Whether the monitoring loop ran within two monitoring intervals (after its planned sleep).
+    public var loopAlive: Bool {
+        let beat = lock.withLock { loopBeat }
+        return LoopLiveness.isAlive(now: now, lastRan: beat?.at, plannedSleep: beat?.sleep ?? 0,
+                                    interval: Double(config.monitorIntervalSecs))
+    }
+
     /// Sleeps `seconds` (never negative); throws `CancellationError` when keeld is stopping.
     public func sleep(_ seconds: Double) async throws {
+        loopRan(sleepingFor: seconds)
         try await Task.sleep(for: .milliseconds(Int(max(0, seconds) * 1000)))
     }
 }

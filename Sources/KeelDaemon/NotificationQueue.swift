@@ -71,6 +71,9 @@ public final class NotificationQueue: @unchecked Sendable {
     /// Notifications dropped because the queue was full.
     public var dropped: Int { lock.withLock { droppedCount } }
 
+    /// Notifications queued since keeld started.
+    public var queued: Int { lock.withLock { queuedCount } }
+
     /// Stops accepting events and waits up to `timeout` seconds for the queued ones to run; those not run
     /// by then are abandoned (and counted in the log), so a slow notification command never holds up
     /// keeld's exit. Returns how many were abandoned.

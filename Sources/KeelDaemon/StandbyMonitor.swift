@@ -58,6 +58,7 @@ final class StandbyMonitor {
                 return
             }
             logStatus(now: runtime.now)
+            runtime.loopRan(sleepingFor: driver.nextDeadline - runtime.now)
             woken = try await waker.sleep(driver.nextDeadline - runtime.now)
         }
     }

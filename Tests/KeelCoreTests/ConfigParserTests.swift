@@ -603,6 +603,13 @@ struct ConfigAPITests {
         #expect(config.dcs == "etcd3://127.0.0.1:2379")
     }
 
+    @Test("a bad http_listen is refused at load, naming the file, line and key")
+    func badHTTPListen() throws {
+        let error = try #require(ConfigFixtures.failure("http_listen='localhost:99999'\n", withRequired: false))
+        let message = error.keelError.message
+        #expect(message.contains("keel.conf:1: key \"http_listen\"") && message.contains("localhost:99999"), "\(message)")
+    }
+
     @Test("load resolves a relative path and reports a missing file")
     func loadPaths() throws {
         let dir = try ConfigTempDirectory()

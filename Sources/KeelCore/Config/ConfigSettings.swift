@@ -132,7 +132,8 @@ public enum ConfigSettings {
         int("failover_delay", 0, min: 0, .hidden, "testing: seconds to sleep before failover"),
         str("connection_check_query", "SELECT 1", .hidden, "query run by connection_check_type=query"),
         // Keel's own
-        str("http_listen", "", .keel, "host:port of keeld's health/metrics HTTP endpoint ('' = off)"),
+        str("http_listen", "", .keel, reload: true, "host:port of keeld's health/metrics HTTP endpoint ('' = off)"),
+        path("http_token_file", .keel, reload: true, "file holding the bearer token of keeld's HTTP control routes, mode 0600 ('' = no control routes)"),
         int("lua_hook_timeout", 5, min: 1, .keel, reload: true, "seconds a Lua hook may run"),
         int("lua_memory_limit", 64, min: 1, .keel, "MB of memory each Lua hook script's VM may allocate"),
         str("dcs", "", .keel, "distributed configuration store URL ('' = none)"),

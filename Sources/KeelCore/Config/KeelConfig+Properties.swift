@@ -103,6 +103,8 @@ extension KeelConfig {
     public var luaMemoryLimitMB: Int { int("lua_memory_limit") }
     /// `http_listen`, `host:port` of keeld's HTTP endpoint ('' = off).
     public var httpListen: String { string("http_listen") }
+    /// `http_token_file`, the bearer token of keeld's HTTP control routes ('' = no control routes).
+    public var httpTokenFile: String { string("http_token_file") }
     /// `dcs`, URL of a distributed configuration store ('' = none).
     public var dcs: String { string("dcs") }
 

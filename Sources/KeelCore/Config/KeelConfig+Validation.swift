@@ -44,6 +44,14 @@ extension KeelConfig {
             }
         }
 
+        // http_listen: PORT, HOST:PORT or [IPv6]:PORT
+        do throws(KeelError) {
+            _ = try HTTPListenAddress.parse(values.string("http_listen"))
+        } catch {
+            let place = at("http_listen")
+            log.error(place.file, place.line, "http_listen", "invalid value \"\(values.string("http_listen"))\": use PORT, HOST:PORT or [IPv6]:PORT ('' = off)")
+        }
+
         // warning < critical pairs, reconnect >= rejoin
         checkOrder(values, lower: "archive_ready_warning", upper: "archive_ready_critical", strict: true,
                    message: "\"archive_ready_critical\" must be greater than \"archive_ready_warning\"",

@@ -31,6 +31,7 @@ public final class HookRunner: @unchecked Sendable {
     private var engines: [String: WatchedLuaEngine] = [:]
     private var pending: [(EventRecord, NodeRecord?)] = []
     private var notifier: (@Sendable (EventRecord, NodeRecord?) -> Void)?
+    private var observer: (@Sendable (HookPoint, HookOutcome) -> Void)?
 
     /// A runner; each point's Lua engine is created when a Lua hook of that point first runs.
     public init() {}
@@ -38,6 +39,11 @@ public final class HookRunner: @unchecked Sendable {
     /// Where notifications of `keel.event` events go (keeld: `{ queue.enqueue($0, primary: $1) }`).
     public func setNotifier(_ notifier: @escaping @Sendable (EventRecord, NodeRecord?) -> Void) {
         lock.withLock { self.notifier = notifier }
+    }
+
+    /// Told of every hook that ran (not of an empty key), with its outcome (keeld's metrics).
+    public func setObserver(_ observer: @escaping @Sendable (HookPoint, HookOutcome) -> Void) {
+        lock.withLock { self.observer = observer }
     }
 
     /// The Lua engine of hook point `point`, created with `config`'s limits on first use.
@@ -70,17 +76,19 @@ public final class HookRunner: @unchecked Sendable {
     public func run(_ point: HookPoint, hook: Hook? = nil, context ops: OpsContext, luaContext: LuaValue,
                     shellTimeout: Double, luaBudget: Double? = nil, dryRun: Bool = false) async -> HookOutcome {
         let hook = hook ?? Hook(point, in: ops.config)
+        let outcome: HookOutcome
         switch hook {
         case .none:
             return HookOutcome(kind: .none, command: "", succeeded: true, reason: nil, seconds: 0)
         case .shell(let template):
-            return await runShell(point, template, ops: ops, placeholders: HookContext.placeholders(for: point, luaContext),
-                                  timeout: shellTimeout)
+            outcome = await runShell(point, template, ops: ops, placeholders: HookContext.placeholders(for: point, luaContext),
+                                     timeout: shellTimeout)
         case .lua(let reference):
-            let outcome = await runLua(point, reference, ops: ops, context: luaContext, budget: luaBudget, dryRun: dryRun)
+            outcome = await runLua(point, reference, ops: ops, context: luaContext, budget: luaBudget, dryRun: dryRun)
             await flushPending(ops: ops, notify: point != .eventNotification)
-            return outcome
         }
+        lock.withLock { observer }?(point, outcome)
+        return outcome
     }
 
     /// Loads (or reloads) every Lua script `config`'s hook keys name, each in its point's engine, keeping the
