@@ -57,7 +57,10 @@ public final class DaemonRuntime: @unchecked Sendable {
     /// Their event notifications are queued (`notifications`), never run inline.
     public func opsContext() -> OpsContext {
         var context = OpsContext(config: config, logger: logger, hooks: hooks)
-        context.notifier = { [weak self] record, primary in self?.notifications.enqueue(record, primary: primary) }
+        context.notifier = { [weak self] record, primary in
+            if let name = EventName(rawValue: record.event) { self?.metrics.recordEvent(name, success: record.successful) }
+            self?.notifications.enqueue(record, primary: primary)
+        }
         context.deadlines = deadlines
         return context
     }
@@ -96,6 +99,7 @@ public final class DaemonRuntime: @unchecked Sendable {
     /// of the moment (this node when it is one, else the reachable node running as primary), writes the row
     /// there — every call bounded by `deadlines` — and then runs the notification.
     public func eventOffLoop(_ event: EventName, success: Bool = true, details: String, primary: NodeRecord? = nil) {
+        metrics.recordEvent(event, success: success)
         notifications.enqueue(named: event.rawValue, primary: primary) { [self] in
             EventWriter(context: opsContext()).write(event, successful: success, details: details, on: primaryForEvents())
         }

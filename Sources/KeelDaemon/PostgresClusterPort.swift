@@ -1,4 +1,3 @@
-import Dispatch
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
@@ -127,14 +126,14 @@ final class PostgresClusterPort: ClusterPort {
                                       peers: all.filter { $0.node.nodeID != lost.nodeID }.map(view), term: term))
     }
 
-    /// Probes `targets` at once (an unreachable node costs up to the connect deadline).
+    /// Probes `targets` at once, a thread each (an unreachable node costs up to the connect deadline; a
+    /// silent one, the query deadline — in parallel with the others, not after them as a pool as wide as the
+    /// CPUs would have it).
     private func probe(_ targets: [NodeRecord], among nodes: [NodeRecord]) -> [NodeProbe] {
-        let results = ProbeResults(count: targets.count)
         let deadlines = runtime.deadlines
-        DispatchQueue.concurrentPerform(iterations: targets.count) { i in
-            results.set(i, NodeProbe.probe(targets[i], among: nodes, deadlines: deadlines))
+        return concurrentMap(targets, width: max(1, targets.count), name: "keeld-probe") { node in
+            NodeProbe.probe(node, among: nodes, deadlines: deadlines)
         }
-        return results.values
     }
 
     func siblingsReceiversStopped() -> Bool {
@@ -209,13 +208,4 @@ final class PostgresClusterPort: ClusterPort {
         }
         return result
     }
-}
-
-/// Results of the concurrent probes, one slot per node.
-private final class ProbeResults: @unchecked Sendable {
-    private let lock = Lock()
-    private var slots: [NodeProbe?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ probe: NodeProbe) { lock.withLock { slots[i] = probe } }
-    var values: [NodeProbe] { lock.withLock { slots.compactMap { $0 } } }
 }
