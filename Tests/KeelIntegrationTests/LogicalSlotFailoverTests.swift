@@ -9,10 +9,11 @@ import KeelTesting
 struct LogicalSlotFailoverTests {
     static let slot = "keel_orders"
 
-    /// The `v` of every INSERT in test_decoding's output (`... INSERT: node[text]:'node1' v[bigint]:42`).
+    /// The `v` of every INSERT into fault_writes (in the repmgr user's schema) in test_decoding's output
+    /// (`table repmgr.fault_writes: INSERT: node[text]:'node1' v[bigint]:42`).
     static func insertedValues(_ text: String) -> [Int64] {
         text.split(separator: "\n").compactMap { line in
-            guard line.hasPrefix("table public.fault_writes: INSERT:"), let range = line.range(of: "v[bigint]:") else { return nil }
+            guard line.hasPrefix("table "), line.contains(".fault_writes: INSERT:"), let range = line.range(of: "v[bigint]:") else { return nil }
             return Int64(line[range.upperBound...].prefix { $0.isNumber })
         }
     }
