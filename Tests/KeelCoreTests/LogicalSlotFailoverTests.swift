@@ -130,3 +130,32 @@ struct LogicalSlotFailoverTests {
         #expect(FailoverSettings(config: config).logicalSlotFailover)
     }
 }
+
+/// The switchover pre-check of `logical_slot_failover`.
+@Suite("logical slots across a switchover: pre-check")
+struct LogicalSlotSwitchoverTests {
+    struct Row: Sendable, CustomTestStringConvertible {
+        let name: String
+        let primary: [String: LSN]?
+        let candidate: [String: LSN]?
+        var alwaysPromote = false
+        let expected: SwitchoverFinding.Severity?
+        var testDescription: String { name }
+    }
+
+    static let rows: [Row] = [
+        Row(name: "no failover slot on the primary: nothing to say", primary: [:], candidate: nil, expected: nil),
+        Row(name: "primary slots unknown (older server): nothing to say", primary: nil, candidate: nil, expected: nil),
+        Row(name: "every slot synced: nothing to say", primary: ["a": LSN(5)], candidate: ["a": LSN(3)], expected: nil),
+        Row(name: "none synced: refused", primary: ["a": LSN(5), "b": LSN(5)], candidate: [:], expected: .refusal),
+        Row(name: "none synced, --always-promote: a warning", primary: ["a": LSN(5)], candidate: nil, alwaysPromote: true, expected: .warning),
+        Row(name: "some synced: a warning naming the missing", primary: ["a": LSN(5), "b": LSN(5)], candidate: ["a": LSN(5)], expected: .warning),
+    ]
+
+    @Test("finding", arguments: rows)
+    func finding(_ row: Row) {
+        let finding = LogicalSlotFailover.switchoverFinding(primarySlots: row.primary, candidateSlots: row.candidate, alwaysPromote: row.alwaysPromote)
+        #expect(finding?.severity == row.expected)
+        if row.name.hasPrefix("some") { #expect(finding?.message.contains("b") == true) }
+    }
+}

@@ -114,3 +114,24 @@ public enum LogicalSlotFailover {
         return "logical slots moved: " + held.keys.sorted().map { "\($0) (\(held[$0]!))" }.joined(separator: ", ")
     }
 }
+
+extension LogicalSlotFailover {
+    /// The switchover pre-check of `logical_slot_failover`: the candidate should hold every failover logical
+    /// slot of the primary (`primarySlots`), synced. Holding none of them refuses the switchover (a warning
+    /// with `alwaysPromote`); missing some is a warning naming them; `nil` when there is nothing to say
+    /// (no failover slot on the primary, or every one is on the candidate).
+    public static func switchoverFinding(primarySlots: [String: LSN]?, candidateSlots: [String: LSN]?,
+                                         alwaysPromote: Bool) -> SwitchoverFinding? {
+        guard let primarySlots, !primarySlots.isEmpty else { return nil }
+        let held = candidateSlots ?? [:]
+        let missing = primarySlots.keys.filter { held[$0] == nil }.sorted()
+        guard !missing.isEmpty else { return nil }
+        let names = missing.joined(separator: ", ")
+        if missing.count == primarySlots.count {
+            let message = "this standby holds none of the primary's failover logical slots (\(names)): their consumers would lose them"
+            return alwaysPromote ? SwitchoverFinding(.warning, message + " (--always-promote)")
+                : SwitchoverFinding(.refusal, message, hint: "wait for slot synchronisation (sync_replication_slots), or use --always-promote")
+        }
+        return SwitchoverFinding(.warning, "failover logical slots not synced to this standby yet, lost by the switchover: \(names)")
+    }
+}
