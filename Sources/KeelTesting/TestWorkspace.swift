@@ -139,7 +139,8 @@ public final class TestWorkspace: @unchecked Sendable {
             // FILE_COPY and a checkpoint leave no dirty buffers behind: the default WAL_LOG
             // strategy dirties ~1000 buffers, which makes the next spread checkpoint (e.g. of a
             // pg_basebackup without `-c fast`) pace itself over about 90 seconds.
-            _ = try server.psql("CREATE DATABASE repmgr STRATEGY = FILE_COPY", dbname: "postgres")
+            _ = try server.psql(TestPostgres.isAtLeast(15) ? "CREATE DATABASE repmgr STRATEGY = FILE_COPY" : "CREATE DATABASE repmgr",
+                                dbname: "postgres")
             _ = try server.psql("CHECKPOINT", dbname: "postgres")
             return server
         }
