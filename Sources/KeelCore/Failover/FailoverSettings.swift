@@ -46,6 +46,9 @@ public struct FailoverSettings: Sendable, Equatable {
     /// `always_promote`: promote even when the local copy of the metadata is stale (default
     /// false). Carried for the promote operation; the decision core does not read it.
     public var alwaysPromote: Bool
+    /// `synchronous_mode`: with `quorum:N` the election promotes only a standby proven to hold every
+    /// acknowledged commit (`SyncFailoverRule`). Default `.off`.
+    public var synchronousMode: SynchronousMode = .off
 
     /// Settings with repmgr 5.3's defaults for everything not given.
     public init(nodeID: Int, mode: FailoverMode = .manual, priority: Int = 100, location: String = "default",
@@ -93,6 +96,7 @@ public struct FailoverSettings: Sendable, Equatable {
             degradedMonitoringTimeout: degraded > 0 ? Double(degraded) : nil,
             alwaysPromote: config.bool("always_promote")
         )
+        synchronousMode = config.synchronousMode
     }
 
     /// Seconds within which a sibling that saw the primary counts as still seeing it:
