@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import KeelTesting
 
@@ -8,6 +11,8 @@ import KeelTesting
 @Suite("synchronous replication on real PostgreSQL", .serialized)
 struct SyncReplicationTests {
     static let rounds = 10
+    /// How long the primary's WAL senders are stopped before each kill: the fault's length, not a wait.
+    static let stall = 0.5
 
     @Test("quorum:1 with two standbys: ten kill -9 rounds, no acknowledged commit is ever missing on the new primary")
     func quorumKillRounds() throws {
@@ -20,6 +25,54 @@ struct SyncReplicationTests {
     func asyncKillRounds() throws {
         let figures = try Self.killRounds(mode: "off")
         print("synchronous_mode=off: \(figures)")
+    }
+
+    @Test("quorum:1: a standby leaving narrows the set and joining widens it; a switchover hands the set to the new primary; strict keeps commits waiting without a standby")
+    func leaveJoinSwitchoverStrict() throws {
+        let pgCtl = "service_start_command=''\nservice_stop_command=''\nservice_restart_command=''\nservice_reload_command=''"
+        let c = try FailoverCluster("sync-ops", standbys: 2, witness: false, common: "synchronous_mode=quorum:1\nfencing=off\n" + pgCtl)
+        try c.startDaemons()
+        try Self.waitForQuorum(c, primary: "node1")
+
+        // node3 leaves: ANY 1 ("node2"), recorded once node2 holds everything; commits go on.
+        try c.server("node3").stop(mode: "fast")
+        try waitFor("node1 asks for node2 alone and recorded it", timeout: 30) {
+            c.query("node1", "SHOW synchronous_standby_names") == "ANY 1 (\"node2\")"
+                && c.query("node1", "SELECT quorum || ':' || members FROM repmgr.keel_sync_quorum") == "1:2"
+        }
+        #expect((try? c.server("node1").psql("CREATE TABLE s (id int); INSERT INTO s VALUES (1)", user: "repmgr", timeout: 10)) != nil)
+        // node3 joins again: both, the record widened first.
+        try c.server("node3").start()
+        try Self.waitForQuorum(c, primary: "node1")
+        #expect(c.query("node1", "SELECT count(*) > 0 FROM repmgr.events WHERE event = 'sync_standbys_changed' AND details LIKE "
+                        + "'%to ''ANY 1 (\"node2\")''%'") == "t")
+
+        // Switchover: node2's keeld takes over the set (node1, now its standby, and node3).
+        let sw = try c.f.keel("-f", c.f.config("node2"), "standby", "switchover", "--siblings-follow")
+        #expect(sw.succeeded, "\(sw)")
+        try Self.waitForQuorum(c, primary: "node2")
+        #expect(c.query("node2", "SELECT count(*) > 0 FROM repmgr.events WHERE event = 'sync_standbys_changed' AND node_id = 2") == "t")
+        try waitFor("the former primary, now a standby, cleared its setting", timeout: 30) {
+            c.query("node1", "SHOW synchronous_standby_names").isEmpty && !c.isPrimary("node1")
+        }
+
+        // Strict: with no standby streaming the set stays, and a commit waits until one streams again.
+        let config = c.f.config("node2")
+        let text = try String(contentsOfFile: config, encoding: .utf8)
+        try (text + "synchronous_mode_strict=on\n").write(toFile: config, atomically: true, encoding: .utf8)
+        c.daemons["node2"]?.signal(SIGHUP)
+        try waitFor("node2's keeld reloaded", timeout: 30) { c.log("node2").contains("configuration reloaded") }
+        try c.server("node1").stop(mode: "fast")
+        try c.server("node3").stop(mode: "fast")
+        let clock = ContinuousClock()
+        let started = clock.now
+        let waited = try? c.server("node2").psql("INSERT INTO s VALUES (2)", user: "repmgr", timeout: 4)
+        #expect(waited == nil, "the commit was acknowledged with no standby streaming")
+        #expect(clock.now - started >= .seconds(3))
+        #expect(c.query("node2", "SHOW synchronous_standby_names") == "ANY 1 (\"node1\", \"node3\")")
+        try c.server("node3").start()
+        try c.waitForStreaming("node3", from: "node2")
+        #expect((try? c.server("node2").psql("INSERT INTO s VALUES (3)", user: "repmgr", timeout: 10)) != nil)
     }
 
     struct Figures: CustomStringConvertible {
@@ -57,9 +110,17 @@ struct SyncReplicationTests {
             try waitFor("round \(round): writes acknowledged by \(primary)", timeout: 30) {
                 writer.writes.filter { $0.node == primary }.count >= before + 50
             }
+            let others = c.names.filter { $0 != primary }
+            // The standbys lag when the primary dies: its WAL senders stop for half a second first (as on a
+            // slow network), so an asynchronous primary acknowledges commits no standby has received, while a
+            // synchronous one keeps them waiting. The SIGKILL of the primary's process tree ends them too.
+            let stalled = c.query(primary, "SELECT pid FROM pg_stat_replication").split(separator: "\n").compactMap { Int32($0) }
+            #expect(stalled.count == 2, "round \(round): two WAL senders on \(primary)")
+            defer { for pid in stalled { _ = Glibc.kill(pid, SIGCONT) } }
+            for pid in stalled { _ = Glibc.kill(pid, SIGSTOP) }
+            Thread.sleep(forTimeInterval: Self.stall)
             let killed = clock.now
             try c.server(primary).kill()
-            let others = c.names.filter { $0 != primary }
             var winner = ""
             try waitFor("round \(round): a new primary", timeout: 90, interval: 0.05) {
                 winner = others.first { c.isPrimary($0) } ?? ""
@@ -74,11 +135,15 @@ struct SyncReplicationTests {
             missingBefore = missing
             if sync {
                 #expect(missing == 0, "round \(round): \(missing) acknowledged commits missing on \(winner)")
+                #expect(c.log(winner).contains("holds every acknowledged commit"), "round \(round): \(winner) proved it")
             }
             try rejoin(c, node: primary, to: winner)
             for node in others where node != winner { try c.waitForStreaming(node, from: winner) }
             primary = winner
             if sync { try waitForQuorum(c, primary: primary) }
+        }
+        if sync {
+            #expect(c.query(primary, "SELECT count(*) > 0 FROM repmgr.events WHERE event = 'sync_standbys_changed'") == "t")
         }
         figures.acknowledged = writer.writes.count
         let total = clock.now - started
