@@ -75,6 +75,25 @@ struct SyncReplicationTests {
         #expect((try? c.server("node2").psql("INSERT INTO s VALUES (3)", user: "repmgr", timeout: 10)) != nil)
     }
 
+    @Test("quorum:1: the primary and one member of ANY 1 (node2, node3) die together: nothing proven, failover_blocked, no promotion; the member returns and the rerun promotes")
+    func blockedUntilMemberReturns() throws {
+        let c = try FailoverCluster("sync-blocked", standbys: 2, witness: true, common: "synchronous_mode=quorum:1\nfencing=off")
+        try c.startDaemons()
+        try Self.waitForQuorum(c, primary: "node1")
+        try c.server("node1").psql("CREATE TABLE acked (id int); INSERT INTO acked SELECT generate_series(1, 100)")
+        try c.server("node3").kill()
+        try c.server("node1").kill()
+        try c.expectNoPromotion(of: ["node2"], logging: "no promotion: only 1 of the 2 standbys of the synchronous set")
+        #expect(c.log("node2").contains("not reporting: node \"node3\" (ID: 3)"))
+        try waitFor("node2 records failover_blocked and reruns", timeout: 30) {
+            c.log("node2").contains("rerunning the election in 2 s (election_rerun_interval)")
+        }
+        try c.server("node3").start()
+        let winner = try c.waitForNewPrimary(among: ["node2", "node3"], timeout: 60)
+        #expect(c.query(winner, "SELECT count(*) FROM acked") == "100")
+        #expect(c.log("node2").contains("holds every acknowledged commit") || c.log("node3").contains("holds every acknowledged commit"))
+    }
+
     struct Figures: CustomStringConvertible {
         var lost = 0
         var acknowledged = 0
@@ -137,8 +156,10 @@ struct SyncReplicationTests {
                 #expect(missing == 0, "round \(round): \(missing) acknowledged commits missing on \(winner)")
                 #expect(c.log(winner).contains("holds every acknowledged commit"), "round \(round): \(winner) proved it")
             }
-            try rejoin(c, node: primary, to: winner)
+            // The sibling follows the winner before the old primary comes back: a standby whose lost upstream
+            // answers again (even as a standby) takes it back as its upstream, as repmgrd does.
             for node in others where node != winner { try c.waitForStreaming(node, from: winner) }
+            try rejoin(c, node: primary, to: winner)
             primary = winner
             if sync { try waitForQuorum(c, primary: primary) }
         }
