@@ -20,6 +20,10 @@ public struct NodeProbe: Sendable, Equatable {
     public var streamingFrom: Int?
     /// PostgreSQL 17+ standby: the logical slots synced from the primary (`LogicalSlots.failoverSlots`).
     public var syncedLogicalSlots: [String: LSN]?
+    /// The `synchronous_mode` record in the node's metadata, `nil` when none.
+    public var syncRecord: SyncRecord?
+    /// The node's replay has caught up with the WAL it received (or waits for more).
+    public var replayCaughtUp = false
 
     /// Probes `node` (connect with the node's conninfo, one query), each call bounded by `deadlines` when
     /// given. Unreachable gives `reachable == false`.
@@ -36,7 +40,11 @@ public struct NodeProbe: Sendable, Equatable {
                             THEN GREATEST((SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()),
                                           (SELECT received_tli FROM pg_catalog.pg_stat_wal_receiver))
                             ELSE ('x' || substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 1, 8))::bit(32)::int
-                       END AS timeline
+                       END AS timeline,
+                       COALESCE(pg_catalog.pg_last_wal_replay_lsn() >= pg_catalog.pg_last_wal_receive_lsn(), true)
+                         OR EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity WHERE backend_type = 'startup'
+                                       AND wait_event IN ('RecoveryWalStream', 'RecoveryRetrieveRetryInterval',
+                                                          'WalReceiverWaitStart')) AS caught_up
                 """) else {
             return NodeProbe(node: node, reachable: false)
         }
@@ -49,6 +57,10 @@ public struct NodeProbe: Sendable, Equatable {
         if (row.int("version") ?? 0) >= LogicalSlotFailover.minimumServerVersion, row.bool("recovery") == true {
             probe.syncedLogicalSlots = LogicalSlots.failoverSlots(conn)
         }
+        // Replay caught up with the WAL received (or the startup process waits for more): the replicated
+        // metadata, the synchronous_mode record included, is as new as the LSN.
+        probe.replayCaughtUp = row.bool("caught_up") ?? false
+        probe.syncRecord = (try? MetadataStore(connection: conn).syncRecord()) ?? nil
         return probe
     }
 
@@ -73,7 +85,8 @@ public struct NodeProbe: Sendable, Equatable {
                         location: node.location, priority: node.priority, active: node.active, reachable: reachable,
                         isInRecovery: isInRecovery, lastReceivedLSN: lastReceivedLSN,
                         seesPrimary: streamingFrom == lostPrimaryID, upstreamIsNewPrimary: newPrimary, timeline: timeline,
-                        syncedLogicalSlots: syncedLogicalSlots)
+                        syncedLogicalSlots: syncedLogicalSlots,
+                        syncRecord: syncRecord, replayCaughtUp: replayCaughtUp)
     }
 }
 

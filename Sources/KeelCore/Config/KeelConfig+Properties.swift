@@ -111,6 +111,11 @@ extension KeelConfig {
     /// `dcs`, URL of a distributed configuration store ('' = none).
     public var dcs: String { string("dcs") }
 
+    /// `synchronous_mode`: `off` or `quorum:N` (an invalid value was refused at load, and reads as `off`).
+    public var synchronousMode: SynchronousMode { (try? SynchronousMode.parse(string("synchronous_mode"))) ?? .off }
+    /// `synchronous_mode_strict`: commits wait rather than drop below N sync standbys.
+    public var synchronousModeStrict: Bool { bool("synchronous_mode_strict") }
+
     /// `node "name" (ID: n)` for this node, as messages and events name nodes (`NodeRecord.nodeLabel`).
     public var nodeLabel: String { "node \"\(nodeName)\" (ID: \(nodeID))" }
 }

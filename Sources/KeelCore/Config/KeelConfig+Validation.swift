@@ -59,6 +59,14 @@ extension KeelConfig {
             log.error(place.file, place.line, "http_listen", "invalid value \"\(values.string("http_listen"))\": use PORT, HOST:PORT or [IPv6]:PORT ('' = off)")
         }
 
+        // synchronous_mode: off | quorum:N
+        do throws(KeelError) {
+            _ = try SynchronousMode.parse(values.string("synchronous_mode"))
+        } catch {
+            let place = at("synchronous_mode")
+            log.error(place.file, place.line, "synchronous_mode", error.message)
+        }
+
         // warning < critical pairs, reconnect >= rejoin
         checkOrder(values, lower: "archive_ready_warning", upper: "archive_ready_critical", strict: true,
                    message: "\"archive_ready_critical\" must be greater than \"archive_ready_warning\"",

@@ -49,6 +49,9 @@ public struct FailoverSettings: Sendable, Equatable {
     /// `logical_slot_failover`: the election prefers a standby holding the synced logical slots and refuses
     /// one holding none (unless `alwaysPromote`); see `LogicalSlotFailover.rank`.
     public var logicalSlotFailover: Bool
+    /// `synchronous_mode`: with `quorum:N` the election promotes only a standby proven to hold every
+    /// acknowledged commit (`SyncFailoverRule`). Default `.off`.
+    public var synchronousMode: SynchronousMode = .off
 
     /// Settings with repmgr 5.3's defaults for everything not given.
     public init(nodeID: Int, mode: FailoverMode = .manual, priority: Int = 100, location: String = "default",
@@ -98,6 +101,7 @@ public struct FailoverSettings: Sendable, Equatable {
             alwaysPromote: config.bool("always_promote"),
             logicalSlotFailover: config.logicalSlotFailover
         )
+        synchronousMode = config.synchronousMode
     }
 
     /// Seconds within which a sibling that saw the primary counts as still seeing it:
