@@ -52,6 +52,14 @@ extension KeelConfig {
             log.error(place.file, place.line, "http_listen", "invalid value \"\(values.string("http_listen"))\": use PORT, HOST:PORT or [IPv6]:PORT ('' = off)")
         }
 
+        // remote_http_port: PORT or NODE_ID:PORT pairs
+        do throws(KeelError) {
+            _ = try RemoteHTTPPort.parse(values.string("remote_http_port"))
+        } catch {
+            let place = at("remote_http_port")
+            log.error(place.file, place.line, "remote_http_port", "\(error.message): use PORT or NODE_ID:PORT pairs separated by commas")
+        }
+
         // warning < critical pairs, reconnect >= rejoin
         checkOrder(values, lower: "archive_ready_warning", upper: "archive_ready_critical", strict: true,
                    message: "\"archive_ready_critical\" must be greater than \"archive_ready_warning\"",
