@@ -1,28 +1,39 @@
 import Hummingbird
 import KeelCore
 import KeelOps
+import Logging
 
-/// The read routes that run `keel` on this node with this node's configuration file (no token needed):
-/// `GET /cluster` (`cluster show --json`, or `--csv` with `?format=csv`), `GET /cluster/matrix` (`cluster
-/// matrix --csv`, this node's view of who reaches whom) and `GET /node/shutdown-state` (`node status
+/// The read routes that run `keel` on this node with this node's configuration file: `GET /cluster`
+/// (`cluster show --json`, or `--csv` with `?format=csv`; no token needed), and, for `remote_transport =
+/// http` and only with the bearer token (like the control routes), `GET /cluster/matrix` (`cluster matrix
+/// --csv`, this node's view of who reaches whom) and `GET /node/shutdown-state` (`node status
 /// --is-shutdown-cleanly`). Every answer carries `Keel-Exit-Status`. `/cluster` answers 200 with the
 /// listing (issues included, exit 25), 503 when it cannot be read; the others 200 whenever keel ran.
 enum ClusterRoute {
     static let timeout = 30.0
 
-    static func add(to router: Router<BasicRequestContext>, configPath: String) {
+    static func add(to router: Router<BasicRequestContext>, configPath: String, token: String?, logger: Logger) {
         router.get("cluster") { request, _ in
             let csv = request.uri.queryParameters.get("format") == "csv"
             return await run(["cluster", "show", csv ? "--csv" : "--json"], configPath: configPath,
                              contentType: csv ? "text/csv" : "application/json", ok: [0, 25], trimmed: !csv)
         }
-        router.get("cluster/matrix") { _, _ in
+        guard let token else { return }
+        router.get("cluster/matrix") { request, _ in
+            guard authorized(request, token: token, logger: logger) else { return jsonResponse(401, ["error": "missing or wrong bearer token"]) }
             // 25: some node cannot reach another; 12: the view of some node could not be obtained.
-            await run(["cluster", "matrix", "--csv"], configPath: configPath, contentType: "text/csv", ok: [0, 12, 25], timeout: 300)
+            return await run(["cluster", "matrix", "--csv"], configPath: configPath, contentType: "text/csv", ok: [0, 12, 25], timeout: 300)
         }
-        router.get("node/shutdown-state") { _, _ in
-            await run(["node", "status", "--is-shutdown-cleanly"], configPath: configPath, contentType: "text/plain", ok: nil)
+        router.get("node/shutdown-state") { request, _ in
+            guard authorized(request, token: token, logger: logger) else { return jsonResponse(401, ["error": "missing or wrong bearer token"]) }
+            return await run(["node", "status", "--is-shutdown-cleanly"], configPath: configPath, contentType: "text/plain", ok: nil)
         }
+    }
+
+    private static func authorized(_ request: Request, token: String, logger: Logger) -> Bool {
+        if ControlAuth.authorizes(header: request.headers[.authorization], token: token) { return true }
+        logger.warning("HTTP request GET \(request.uri.path) refused: missing or wrong bearer token")
+        return false
     }
 
     /// Runs `keel -f CONFIG arguments`: 200 with its standard output when its exit status is in `ok` (any

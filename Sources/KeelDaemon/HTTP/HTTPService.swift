@@ -52,9 +52,10 @@ public final class HTTPService: Service, @unchecked Sendable {
         }
         let router = Router()
         HealthRoutes.add(to: router, runtime: runtime)
-        ClusterRoute.add(to: router, configPath: configPath)
+        let token = ControlRoutes.loadToken(config: runtime.config, logger: logger)
+        ClusterRoute.add(to: router, configPath: configPath, token: token, logger: logger)
         MetricsRoute.add(to: router, runtime: runtime)
-        if let token = ControlRoutes.loadToken(config: runtime.config, logger: logger) {
+        if let token {
             ControlRoutes.add(to: router, token: token, configPath: configPath, logger: logger)
         }
         let quiet = Logger(label: "keeld.http") { _ in SwiftLogNoOpLogHandler() }
