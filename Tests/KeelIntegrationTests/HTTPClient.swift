@@ -58,15 +58,15 @@ enum HTTPClient {
 
     /// A chunked body decoded (sizes in hex, each chunk followed by CRLF, a 0-size chunk last).
     static func dechunk(_ raw: String) -> String {
-        var rest = Substring(raw)
-        var out = ""
-        while let lineEnd = rest.range(of: "\r\n"), let size = Int(rest[..<lineEnd.lowerBound], radix: 16), size > 0 {
-            let start = lineEnd.upperBound
-            let bytes = Array(rest[start...].utf8)
-            guard bytes.count >= size else { break }
-            out += String(decoding: bytes[..<size], as: UTF8.self)
-            rest = Substring(String(decoding: bytes[size...], as: UTF8.self)).dropFirst(2)
+        let bytes = Array(raw.utf8)
+        var out: [UInt8] = []
+        var index = 0
+        while let lineEnd = (index..<max(index, bytes.count - 1)).first(where: { bytes[$0] == 13 && bytes[$0 + 1] == 10 }),
+              let size = Int(String(decoding: bytes[index..<lineEnd], as: UTF8.self), radix: 16), size > 0,
+              lineEnd + 2 + size <= bytes.count {
+            out += bytes[(lineEnd + 2)..<(lineEnd + 2 + size)]
+            index = lineEnd + 2 + size + 2
         }
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -51,7 +51,7 @@ enum ControlStream {
     /// One compact JSON line.
     private static func encode<T: Encodable>(_ value: T) -> ByteBuffer {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return ByteBuffer(string: String(decoding: data, as: UTF8.self) + "\n")

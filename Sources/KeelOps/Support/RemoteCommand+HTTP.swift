@@ -30,7 +30,11 @@ extension RemoteCommand {
             return "keel \(arguments.joined(separator: " ")) (no HTTP route) at \(url)"
         }
         guard case .control(_, let fields) = call, !fields.isEmpty else { return "\(call.method) \(url)\(call.path)" }
-        return "\(call.method) \(url)\(call.path) \(Conninfo.masked(body(fields)))"
+        let masked = fields.mapValues { value -> ControlValue in
+            if case .text(let text) = value { return .text(Conninfo.masked(text)) }
+            return value
+        }
+        return "\(call.method) \(url)\(call.path) \(body(masked))"
     }
 
     /// The JSON body of `fields` (compact, keys sorted).
