@@ -51,10 +51,12 @@ public final class HTTPService: Service, @unchecked Sendable {
             return await idle()
         }
         let router = Router()
-        HealthRoutes.add(to: router, runtime: runtime)
+        // Kept-open connections for the health routes and /metrics, closed with this server.
+        let pool = HealthConnections()
+        HealthRoutes.add(to: router, runtime: runtime, pool: pool)
         let token = ControlRoutes.loadToken(config: runtime.config, logger: logger)
         ClusterRoute.add(to: router, configPath: configPath, token: token, logger: logger)
-        MetricsRoute.add(to: router, runtime: runtime)
+        MetricsRoute.add(to: router, runtime: runtime, pool: pool)
         if let token {
             ControlRoutes.add(to: router, token: token, configPath: configPath, logger: logger)
         }
