@@ -17,21 +17,29 @@ enum LocalStateProbe {
         }
     }
 
-    /// The state, on an idle connection of `pool` when there is one, else (or when that one fails: the
-    /// server may have restarted since) on a new connection; a connection that answered goes back to `pool`.
+    /// The state, on an idle connection of `pool` when there is one (else on a new one while the pool has
+    /// room, else after waiting for one); a kept connection that fails (the server may have restarted) is
+    /// replaced by a new one at once. A connection that answered goes back to `pool`.
     private static func query(_ conninfo: String, pool: HealthConnections) -> LocalServerState {
-        if let reused = pool.take(conninfo) {
-            if let state = try? state(on: reused) {
-                pool.giveBack(reused, conninfo: conninfo)
-                return state
-            }
+        guard let lease = pool.lease(conninfo, waiting: deadline / 2) else {
+            return .unreachable("all \(HealthConnections.capacity) connections to the local server busy")
+        }
+        if let reused = lease.connection, let state = try? state(on: reused) {
+            pool.release(lease, keeping: reused)
+            return state
         }
         do {
             let connection = try Connection(conninfo: conninfo)
-            let state = try state(on: connection)
-            pool.giveBack(connection, conninfo: conninfo)
-            return state
+            do {
+                let state = try state(on: connection)
+                pool.release(lease, keeping: connection)
+                return state
+            } catch {
+                pool.release(lease, keeping: nil)
+                return .unreachable(error.message)
+            }
         } catch {
+            pool.release(lease, keeping: nil)
             return .unreachable(error.message)
         }
     }
@@ -72,29 +80,61 @@ enum LocalStateProbe {
     }
 }
 
-/// Up to `capacity` open connections to the local server kept for the health routes (a request takes
-/// one for itself, and gives it back after a good answer); all dropped when the conninfo changes.
+/// At most `capacity` connections to the local server for the health routes and `/metrics`: a request
+/// leases an idle one, or opens one while fewer are open, or waits for one to come back; a connection that
+/// answered is kept for the next request. All are dropped when the conninfo changes (a reload).
 final class HealthConnections: @unchecked Sendable {
     static let capacity = 4
-    private let lock = Lock()
-    private var idle: [Connection] = []
-    private var conninfo = ""
 
-    /// An idle connection to `conninfo`, removed from the pool.
-    func take(_ conninfo: String) -> Connection? {
-        lock.withLock {
-            if conninfo != self.conninfo {
-                idle.removeAll()
-                self.conninfo = conninfo
+    /// A request's right to one connection: `connection` to reuse, or nil to open a new one.
+    struct Lease {
+        var connection: Connection?
+        let generation: Int
+    }
+
+    private let condition = Condition()
+    private var idle: [Connection] = []
+    /// Connections idle or leased (or being opened) in this generation.
+    private var open = 0
+    private var conninfo = ""
+    private var generation = 0
+
+    /// A lease for `conninfo`, waiting up to `seconds` when every connection is in use; nil when none
+    /// came free in time.
+    func lease(_ conninfo: String, waiting seconds: Double) -> Lease? {
+        condition.lock()
+        defer { condition.unlock() }
+        if conninfo != self.conninfo {
+            idle.removeAll()
+            open = 0
+            generation += 1
+            self.conninfo = conninfo
+        }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: .milliseconds(Int64(seconds * 1000)))
+        while true {
+            if let connection = idle.popLast() { return Lease(connection: connection, generation: generation) }
+            if open < Self.capacity {
+                open += 1
+                return Lease(connection: nil, generation: generation)
             }
-            return idle.popLast()
+            let left = deadline - clock.now
+            guard left > .zero else { return nil }
+            condition.wait(seconds: Double(left.components.seconds) + Double(left.components.attoseconds) / 1e18)
         }
     }
 
-    /// Keeps `connection` for the next request (closed instead when the pool is full or the conninfo changed).
-    func giveBack(_ connection: Connection, conninfo: String) {
-        lock.withLock {
-            if conninfo == self.conninfo, idle.count < Self.capacity, connection.isOK { idle.append(connection) }
+    /// Ends `lease`: `connection` is kept for the next request when it is usable and of the current
+    /// conninfo; nil (or a broken one) frees the lease's place.
+    func release(_ lease: Lease, keeping connection: Connection?) {
+        condition.withLock {
+            guard lease.generation == generation else { return }
+            if let connection, connection.isOK {
+                idle.append(connection)
+            } else {
+                open -= 1
+            }
+            condition.signal()
         }
     }
 }
