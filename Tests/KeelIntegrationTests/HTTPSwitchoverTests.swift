@@ -6,7 +6,8 @@ import KeelTesting
 /// actions (the old primary's stop and rejoin, the sibling's follow) go to the nodes' keeld; ssh and the
 /// local `keel` path are traps (`repmgr_bindir` and `PATH` hold an `ssh` and a `keel` that record their
 /// use and fail), so the switchover can only succeed through HTTP. A wrong token is refused (401) by the
-/// primary's keeld and changes nothing; so are control requests with no or a wrong token.
+/// primary's keeld and changes nothing; so are control requests with no or a wrong token. The health
+/// routes' kept connections survive a restart of the local server.
 @Suite("remote_transport = http: switchover through keeld's HTTP API", .serialized)
 struct HTTPSwitchoverTests {
     static let token = "cluster-wide-token-for-http-switchover"
@@ -56,6 +57,15 @@ struct HTTPSwitchoverTests {
         _ = try c.server("node1").psql("CREATE TABLE hs (id int PRIMARY KEY); INSERT INTO hs VALUES (1)")
         try TopologyTests.waitCaughtUp(c, "node1", ["node2", "node3"])
         let environment = ["PATH": trap + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")]
+
+        // The health routes keep their connections open; after a restart of the local server the first
+        // request still answers right (the broken kept connection is replaced at once).
+        let p3 = ports["node3"]!
+        #expect(HTTPAPITests.status(p3, "/health") == 200)
+        try c.server("node3").stop(mode: "fast")
+        try c.server("node3").start()
+        #expect(HTTPAPITests.status(p3, "/health") == 200, "first request after the restart")
+        try c.waitForStreaming("node3", from: "node1")
 
         try Self.checkRefusals(c, port: ports["node1"]!, environment: environment)
 
