@@ -86,8 +86,9 @@ enum LocalStateProbe {
 final class HealthConnections: @unchecked Sendable {
     static let capacity = 4
 
-    /// A request's right to one connection: `connection` to reuse, or nil to open a new one.
-    struct Lease {
+    /// A request's right to one connection: `connection` to reuse, or nil to open a new one. Used by one
+    /// thread at a time (handed over, never shared).
+    struct Lease: @unchecked Sendable {
         var connection: Connection?
         let generation: Int
     }
