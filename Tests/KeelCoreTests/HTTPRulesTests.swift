@@ -151,5 +151,12 @@ struct HTTPRulesTests {
         for bad in ["x", "1:", "0:80", "1:70000", "1:80,1:81", "80,81", "1:2:3"] {
             #expect(throws: KeelError.self, "\(bad)") { try RemoteHTTPPort.parse(bad) }
         }
+        let error = ConfigFixtures.failure("remote_transport=http\nremote_http_port='2:80,2:81'\n")
+        #expect(error?.errors.map(\.key) == ["remote_http_port"])
+        #expect(error?.errors.first?.line == 6 && error?.errors.first?.description.contains("at \"2:81\"") == true,
+                "\(String(describing: error?.errors.first?.description))")
+        #expect(ConfigFixtures.failure("remote_transport=scp\n")?.errors.map(\.key) == ["remote_transport"])
+        #expect(try ConfigFixtures.parse("remote_transport=http\n").remoteOverHTTP)
+        #expect(try !ConfigFixtures.parse("").remoteOverHTTP)
     }
 }
