@@ -69,6 +69,18 @@ struct HTTPSwitchoverTests {
 
         try Self.checkRefusals(c, port: ports["node1"]!, environment: environment)
 
+        // --dry-run shows the requests (and asks node1's keeld which stop command it would run).
+        let dry = try f.workspace.run("keel", ["-f", f.config("node2"), "standby", "switchover", "--siblings-follow", "--dry-run"],
+                                      environment: environment, timeout: 120)
+        #expect(dry.succeeded, "\(dry)")
+        let p1 = ports["node1"]!
+        for line in ["would stop node \"node1\" (ID: 1) with: POST http://127.0.0.1:\(p1)/service/stop {\"checkpoint\":true}",
+                     "which runs on that node: ", "POST http://127.0.0.1:\(p1)/rejoin {\"conninfo\":",
+                     "follow with: POST http://127.0.0.1:\(p3)/follow {\"upstream_node_id\":2}"] {
+            #expect(dry.stderr.contains(line), "missing: \(line)")
+        }
+        #expect(c.isPrimary("node1") && !c.isPrimary("node2"))
+
         let sw = try f.workspace.run("keel", ["-f", f.config("node2"), "standby", "switchover", "--siblings-follow"],
                                      environment: environment, timeout: 240)
         #expect(sw.succeeded, "\(sw)")
