@@ -58,6 +58,7 @@ struct PrimaryMonitor {
                 break
             case .primary:
                 heartbeat.beat(on: local, state: paused ? "paused: primary" : "monitoring as primary", upstreamLastSeen: 0)
+                LogicalSlots.keepSynchronizedStandbySlots(local, config: config, nodes: nodes, logger: log)
                 let now = runtime.now
                 if !paused, now >= nextChildCheck {
                     nextChildCheck = now + Double(config.int("child_nodes_check_interval"))

@@ -33,7 +33,7 @@ struct ConfigSettingsTests {
         let names = ConfigSettings.all.map(\.name)
         #expect(Set(names).count == names.count)
         let keel = ["http_listen", "http_token_file", "remote_transport", "remote_http_port", "lua_hook_timeout", "lua_memory_limit", "dcs", "fencing", "fence_action", "fence_command",
-                    "primary_isolation_timeout", "auto_rejoin"]
+                    "primary_isolation_timeout", "auto_rejoin", "logical_slot_failover"]
         for key in Self.repmgrKeys + keel {
             #expect(ConfigSettings.setting(named: key) != nil, "\(key)")
         }

@@ -101,6 +101,9 @@ extension KeelConfig {
     public var luaHookTimeout: Int { int("lua_hook_timeout") }
     /// `lua_memory_limit`, megabytes the Lua VM may allocate (default 64).
     public var luaMemoryLimitMB: Int { int("lua_memory_limit") }
+    /// `logical_slot_failover`: on PostgreSQL 17+, standbys sync the primary's failover logical slots and
+    /// failovers prefer a standby holding them (see `LogicalSlotFailover`).
+    public var logicalSlotFailover: Bool { bool("logical_slot_failover") }
     /// `http_listen`, `host:port` of keeld's HTTP endpoint ('' = off).
     public var httpListen: String { string("http_listen") }
     /// `http_token_file`, the bearer token of keeld's HTTP control routes ('' = no control routes).

@@ -131,6 +131,11 @@ public enum Election {
             }
         }
         report.candidates.sort(by: ranks(_:before:))
+        if settings.logicalSlotFailover {
+            let slots = LogicalSlotFailover.rank(report.candidates, alwaysPromote: settings.alwaysPromote)
+            report.candidates = slots.candidates
+            report.exclusions += slots.refused
+        }
         let counts = "\(report.visible) of \(report.sharedUpstream) nodes sharing upstream \(lost.label) visible"
         let stillSeeing = report.seeingPrimary.isEmpty ? ""
             : "; \(list(report.seeingPrimary)) can still see the primary (primary_visibility_consensus is off)"
@@ -145,7 +150,7 @@ public enum Election {
         }
         let ranking = report.candidates.count == 1
             ? "the only eligible candidate: " + describe(winner)
-            : "ranked first of \(report.candidates.count) by last received LSN, priority, node ID: "
+            : "ranked first of \(report.candidates.count) by last received LSN, \(settings.logicalSlotFailover ? "logical slots, " : "")priority, node ID: "
                 + report.candidates.map(describe).joined(separator: ", ")
         if winner.nodeID == me.nodeID {
             report.outcome = .won(term: input.term + 1)
