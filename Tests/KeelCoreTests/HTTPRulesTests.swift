@@ -95,10 +95,68 @@ struct HTTPRulesTests {
         #expect(!ControlAuth.authorizes(header: "Bearer ", token: ""))
     }
 
-    @Test("control routes run keel's commands of the same name")
-    func controlCommands() {
-        #expect(ControlRoute.pause.arguments == ["service", "pause"])
-        #expect(ControlRoute.switchover.arguments == ["standby", "switchover"])
-        #expect(ControlRoute(rawValue: "service/restart")?.arguments == ["node", "service", "--action=restart"])
+    @Test("control routes run keel's commands of the same name, their JSON fields becoming its options")
+    func controlCommands() throws {
+        #expect(try ControlRoute.pause.arguments() == ["service", "pause"])
+        #expect(try ControlRoute.switchover.arguments(["siblings_follow": .bool(true), "force_rewind": .bool(false)])
+                == ["standby", "switchover", "--siblings-follow"])
+        #expect(try ControlRoute(rawValue: "service/restart")?.arguments() == ["node", "service", "--action=restart"])
+        #expect(try ControlRoute.rejoin.arguments(["conninfo": .text("host=a"), "force_rewind": .bool(true)])
+                == ["node", "rejoin", "-d", "host=a", "--force-rewind"])
+        #expect(try ControlRoute.follow.arguments(["upstream_node_id": .number(3)]) == ["standby", "follow", "--upstream-node-id", "3"])
+        #expect(throws: ControlRequestError.self) { try ControlRoute.rejoin.arguments([:]) }
+        #expect(throws: ControlRequestError("unknown field \"force_rewnd\" for POST /switchover (fields: siblings_follow, force_rewind, always_promote, dry_run)")) {
+            try ControlRoute.switchover.arguments(["force_rewnd": .bool(true)])
+        }
+        #expect(throws: ControlRequestError("field \"upstream_node_id\" of POST /follow must be a whole number")) {
+            try ControlRoute.follow.arguments(["upstream_node_id": .text("2")])
+        }
+        #expect(throws: ControlRequestError.self) { try ControlRoute.pause.arguments(["dry_run": .bool(true)]) }
+    }
+
+    @Test("remote_transport=http: each remote keel command keel runs maps to a keeld route, and back to the same command")
+    func keeldCalls() throws {
+        let commands: [[String]] = [
+            ["node", "service", "--action=stop", "--checkpoint"], ["node", "service", "--list-actions", "--action=stop"],
+            ["node", "service", "--action", "start", "--dry-run"], ["node", "rejoin", "-d", "host=b password=x", "--force-rewind"],
+            ["node", "rejoin", "-d", "host=b", "--config-files", "a.conf,b.conf"], ["standby", "follow", "--upstream-node-id", "2"],
+            ["witness", "register", "-d", "host=b", "--force"], ["standby", "switchover", "--siblings-follow", "--always-promote"],
+            ["standby", "promote"], ["service", "pause"],
+        ]
+        for command in commands {
+            guard case .control(let route, let fields) = try KeeldCall.from(arguments: command) else {
+                Issue.record("\(command) is not a control call")
+                continue
+            }
+            #expect(try route.arguments(fields).sorted() == command.map { $0 == "--action" ? "--action=start" : $0 }
+                .filter { $0 != "start" }.sorted(), "\(command)")
+        }
+        #expect(try KeeldCall.from(arguments: ["node", "status", "--is-shutdown-cleanly"]) == .read(path: "/node/shutdown-state"))
+        #expect(try KeeldCall.from(arguments: ["cluster", "show", "--csv"]) == .read(path: "/cluster?format=csv"))
+        #expect(try KeeldCall.from(arguments: ["cluster", "matrix", "--csv"]) == .read(path: "/cluster/matrix"))
+        #expect(try KeeldCall.from(arguments: ["node", "rejoin", "-d", "host=b"]).path == "/rejoin")
+        #expect(throws: ControlRequestError.self) { try KeeldCall.from(arguments: ["node", "rejoin", "-d", "h", "--force-rewind=/bin/x"]) }
+        #expect(throws: ControlRequestError.self) { try KeeldCall.from(arguments: ["primary", "register"]) }
+        #expect(throws: ControlRequestError.self) { try KeeldCall.from(arguments: ["node", "service", "--action=kill"]) }
+    }
+
+    @Test("remote_http_port: one port, NODE_ID:PORT pairs, or the port of http_listen")
+    func remotePorts() throws {
+        #expect(try RemoteHTTPPort.parse("").port(for: 2, httpListen: "0.0.0.0:8008") == 8008)
+        #expect(try RemoteHTTPPort.parse("").port(for: 2, httpListen: "") == nil)
+        #expect(try RemoteHTTPPort.parse("9000").port(for: 2, httpListen: "8008") == 9000)
+        let pairs = try RemoteHTTPPort.parse("1:8001, 2:8002")
+        #expect(pairs.port(for: 2, httpListen: "") == 8002 && pairs.port(for: 3, httpListen: "8008") == 8008)
+        #expect(try RemoteHTTPPort.parse("1:8001,9000").port(for: 3, httpListen: "") == 9000)
+        for bad in ["x", "1:", "0:80", "1:70000", "1:80,1:81", "80,81", "1:2:3"] {
+            #expect(throws: KeelError.self, "\(bad)") { try RemoteHTTPPort.parse(bad) }
+        }
+        let error = ConfigFixtures.failure("remote_transport=http\nremote_http_port='2:80,2:81'\n")
+        #expect(error?.errors.map(\.key) == ["remote_http_port"])
+        #expect(error?.errors.first?.line == 6 && error?.errors.first?.description.contains("at \"2:81\"") == true,
+                "\(String(describing: error?.errors.first?.description))")
+        #expect(ConfigFixtures.failure("remote_transport=scp\n")?.errors.map(\.key) == ["remote_transport"])
+        #expect(try ConfigFixtures.parse("remote_transport=http\n").remoteOverHTTP)
+        #expect(try !ConfigFixtures.parse("").remoteOverHTTP)
     }
 }

@@ -134,6 +134,9 @@ public enum ConfigSettings {
         // Keel's own
         str("http_listen", "", .keel, reload: true, "host:port of keeld's health/metrics HTTP endpoint ('' = off)"),
         path("http_token_file", .keel, reload: true, "file holding the bearer token of keeld's HTTP control routes, mode 0600 ('' = no control routes)"),
+        oneOf("remote_transport", "ssh", ["ssh", "http"], caseSensitive: false, .keel,
+              "how keel runs its actions on other nodes (switchover, --siblings-follow, cluster matrix|crosscheck): ssh or http (their keeld)"),
+        str("remote_http_port", "", .keel, "port of other nodes' keeld for remote_transport=http: PORT or NODE_ID:PORT,... ('' = port of http_listen)"),
         int("lua_hook_timeout", 5, min: 1, .keel, reload: true, "seconds a Lua hook may run"),
         int("lua_memory_limit", 64, min: 1, .keel, "MB of memory each Lua hook script's VM may allocate"),
         str("dcs", "", .keel, "distributed configuration store URL ('' = none)"),

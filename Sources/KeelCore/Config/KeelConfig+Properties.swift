@@ -108,6 +108,10 @@ extension KeelConfig {
     public var httpListen: String { string("http_listen") }
     /// `http_token_file`, the bearer token of keeld's HTTP control routes ('' = no control routes).
     public var httpTokenFile: String { string("http_token_file") }
+    /// `remote_transport`: true for `http` (keel's remote actions go to the nodes' keeld), false for `ssh`.
+    public var remoteOverHTTP: Bool { string("remote_transport").lowercased() == "http" }
+    /// `remote_http_port`, the port of the other nodes' keeld HTTP API ('' = the port of `http_listen`).
+    public var remoteHTTPPort: String { string("remote_http_port") }
     /// `dcs`, URL of a distributed configuration store ('' = none).
     public var dcs: String { string("dcs") }
 

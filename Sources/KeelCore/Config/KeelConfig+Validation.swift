@@ -51,21 +51,7 @@ extension KeelConfig {
                       "needs \"use_replication_slots=true\": PostgreSQL syncs logical slots only to a standby with a physical slot")
         }
 
-        // http_listen: PORT, HOST:PORT or [IPv6]:PORT
-        do throws(KeelError) {
-            _ = try HTTPListenAddress.parse(values.string("http_listen"))
-        } catch {
-            let place = at("http_listen")
-            log.error(place.file, place.line, "http_listen", "invalid value \"\(values.string("http_listen"))\": use PORT, HOST:PORT or [IPv6]:PORT ('' = off)")
-        }
-
-        // synchronous_mode: off | quorum:N
-        do throws(KeelError) {
-            _ = try SynchronousMode.parse(values.string("synchronous_mode"))
-        } catch {
-            let place = at("synchronous_mode")
-            log.error(place.file, place.line, "synchronous_mode", error.message)
-        }
+        checkKeelKeyValues(values, file: file, log: &log)
 
         // warning < critical pairs, reconnect >= rejoin
         checkOrder(values, lower: "archive_ready_warning", upper: "archive_ready_critical", strict: true,
@@ -87,6 +73,33 @@ extension KeelConfig {
             log.error(place.file, place.line, key,
                       "\"barman_host\" (hostname of the Barman server) and \"barman_server\" (its [server] section "
                           + "in the Barman configuration) must be set together")
+        }
+    }
+
+    /// The Keel keys whose value has a grammar of its own: each bad value is an error naming the key and
+    /// its line, with the accepted forms.
+    static func checkKeelKeyValues(_ values: ConfigValues, file: String, log: inout DiagnosticLog) {
+        checkParse(values, "http_listen", file: file, log: &log,
+                   hint: { _ in "invalid value \"\(values.string("http_listen"))\": use PORT, HOST:PORT or [IPv6]:PORT ('' = off)" }) { (value: String) throws(KeelError) in
+            _ = try HTTPListenAddress.parse(value)
+        }
+        checkParse(values, "synchronous_mode", file: file, log: &log, hint: { $0.message }) { (value: String) throws(KeelError) in
+            _ = try SynchronousMode.parse(value)
+        }
+        checkParse(values, "remote_http_port", file: file, log: &log,
+                   hint: { "\($0.message): use PORT or NODE_ID:PORT pairs separated by commas" }) { (value: String) throws(KeelError) in
+            _ = try RemoteHTTPPort.parse(value)
+        }
+    }
+
+    /// Runs `parse` on `key`'s value and logs `hint(error)` at the key's file and line when it throws.
+    private static func checkParse(_ values: ConfigValues, _ key: String, file: String, log: inout DiagnosticLog,
+                                   hint: (KeelError) -> String, _ parse: (String) throws(KeelError) -> Void) {
+        do throws(KeelError) {
+            try parse(values.string(key))
+        } catch {
+            let location = values.locations[key]
+            log.error(location?.file ?? file, location?.line, key, hint(error))
         }
     }
 

@@ -28,31 +28,3 @@ public enum ControlAuth {
         return difference == 0
     }
 }
-
-/// A control route and the `keel` command it runs on this node (with this node's configuration file).
-public enum ControlRoute: String, Sendable, CaseIterable {
-    case pause, unpause, follow, switchover
-    case serviceStart = "service/start", serviceStop = "service/stop", serviceRestart = "service/restart"
-
-    /// `keel`'s arguments after `-f CONFIG`.
-    public var arguments: [String] {
-        switch self {
-        case .pause: ["service", "pause"]
-        case .unpause: ["service", "unpause"]
-        case .follow: ["standby", "follow"]
-        case .switchover: ["standby", "switchover"]
-        case .serviceStart: ["node", "service", "--action=start"]
-        case .serviceStop: ["node", "service", "--action=stop"]
-        case .serviceRestart: ["node", "service", "--action=restart"]
-        }
-    }
-
-    /// Seconds the command may run before it is stopped.
-    public var timeout: Double {
-        switch self {
-        case .pause, .unpause: 30
-        case .follow, .serviceStart, .serviceStop, .serviceRestart: 300
-        case .switchover: 900
-        }
-    }
-}

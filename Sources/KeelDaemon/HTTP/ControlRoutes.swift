@@ -5,11 +5,17 @@ import Hummingbird
 import KeelCore
 import KeelOps
 import Logging
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
-/// The control routes (POST `/pause`, `/unpause`, `/follow`, `/switchover`, `/service/start|stop|restart`):
-/// each runs the `keel` command of the same name on this node, with this node's configuration file, and
-/// returns its exit status and output. They exist only when `http_token_file` is set and usable, and
-/// answer 401 without the file's token as `Authorization: Bearer`.
+/// The control routes (POST `/pause`, `/unpause`, `/follow`, `/switchover`, `/promote`, `/rejoin`,
+/// `/witness/register`, `/service/start|stop|restart|reload`): each runs the `keel` command of the same name
+/// on this node, with this node's configuration file and the options of its JSON body, and streams its
+/// output (`ControlStream`). They exist only when `http_token_file` is set and usable, and answer 401
+/// without the file's token as `Authorization: Bearer`, 400 for a body they cannot use.
 enum ControlRoutes {
     /// The token, or `nil` (no routes) with the reason logged.
     static func loadToken(config: KeelConfig, logger: Logger) -> String? {
@@ -33,26 +39,35 @@ enum ControlRoutes {
                     logger.warning("HTTP control request POST /\(route.rawValue) refused: missing or wrong bearer token")
                     return jsonResponse(401, ["error": "missing or wrong bearer token"])
                 }
-                return await run(route, configPath: configPath, logger: logger)
+                let arguments: [String]
+                do {
+                    arguments = try route.arguments(try await fields(of: request))
+                } catch let error as ControlRequestError {
+                    return jsonResponse(400, ["error": error.message])
+                }
+                let (stripped, password) = CommandLinePassword.strippingKeelArguments(arguments)
+                logger.notice("HTTP control request POST /\(route.rawValue): running keel \(Conninfo.masked(stripped.joined(separator: " ")))")
+                return ControlStream.response(route: route, command: [keelPath(), "-f", configPath] + stripped,
+                                              environment: password.map { ["PGPASSWORD": $0] } ?? [:], logger: logger)
             }
         }
     }
 
-    private struct Outcome: Encodable {
-        var route: String
-        var exitStatus: Int32
-        var stdout: String
-        var stderr: String
-    }
-
-    private static func run(_ route: ControlRoute, configPath: String, logger: Logger) async -> Response {
-        logger.notice("HTTP control request POST /\(route.rawValue): running keel \(route.arguments.joined(separator: " "))")
+    /// The JSON object of the request's body (`{}` when empty). Throws `ControlRequestError` when it is
+    /// not a JSON object of booleans, numbers and strings, or larger than 64 kB.
+    static func fields(of request: Request) async throws -> [String: ControlValue] {
+        let buffer: ByteBuffer
         do {
-            let result = try await ProcessRunner.run(keelPath(), ["-f", configPath] + route.arguments, timeout: route.timeout)
-            let outcome = Outcome(route: route.rawValue, exitStatus: result.status, stdout: result.stdout, stderr: result.stderr)
-            return jsonResponse(result.succeeded ? 200 : 500, JSON.render(outcome))
+            buffer = try await request.body.collect(upTo: 65536)
         } catch {
-            return jsonResponse(500, ["error": "unable to run keel: \(error)"])
+            throw ControlRequestError("the request body is larger than 64 kB")
+        }
+        let text = String(buffer: buffer)
+        guard !text.allSatisfy(\.isWhitespace) else { return [:] }
+        do {
+            return try JSONDecoder().decode([String: ControlValue].self, from: Data(text.utf8))
+        } catch {
+            throw ControlRequestError("the request body must be a JSON object of true/false, numbers and strings")
         }
     }
 

@@ -51,10 +51,13 @@ public final class HTTPService: Service, @unchecked Sendable {
             return await idle()
         }
         let router = Router()
-        HealthRoutes.add(to: router, runtime: runtime)
-        ClusterRoute.add(to: router, configPath: configPath)
-        MetricsRoute.add(to: router, runtime: runtime)
-        if let token = ControlRoutes.loadToken(config: runtime.config, logger: logger) {
+        // Kept-open connections for the health routes and /metrics, closed with this server.
+        let pool = HealthConnections()
+        HealthRoutes.add(to: router, runtime: runtime, pool: pool)
+        let token = ControlRoutes.loadToken(config: runtime.config, logger: logger)
+        ClusterRoute.add(to: router, configPath: configPath, token: token, logger: logger)
+        MetricsRoute.add(to: router, runtime: runtime, pool: pool)
+        if let token {
             ControlRoutes.add(to: router, token: token, configPath: configPath, logger: logger)
         }
         let quiet = Logger(label: "keeld.http") { _ in SwiftLogNoOpLogHandler() }

@@ -6,15 +6,15 @@ import KeelOps
 /// asks the local server at request time (bounded to about a second) and answers 200 or 503 with a
 /// small JSON body saying why.
 enum HealthRoutes {
-    static func add(to router: Router<BasicRequestContext>, runtime: DaemonRuntime) {
+    static func add(to router: Router<BasicRequestContext>, runtime: DaemonRuntime, pool: HealthConnections) {
         for route in HealthRoute.allCases {
             router.get(RouterPath(route.rawValue)) { request, _ in
-                await answer(route, request: request, runtime: runtime)
+                await answer(route, request: request, runtime: runtime, pool: pool)
             }
         }
     }
 
-    static func answer(_ route: HealthRoute, request: Request, runtime: DaemonRuntime) async -> Response {
+    static func answer(_ route: HealthRoute, request: Request, runtime: DaemonRuntime, pool: HealthConnections) async -> Response {
         var maxLag: Int64?
         if route == .replica, let text = request.uri.queryParameters.get("lag") {
             guard let bytes = ByteSize.parse(text) else {
@@ -23,7 +23,7 @@ enum HealthRoutes {
             maxLag = bytes
         }
         let config = runtime.config
-        let state: LocalServerState = route == .liveness ? LocalServerState() : await LocalStateProbe.read(conninfo: config.conninfo)
+        let state: LocalServerState = route == .liveness ? LocalServerState() : await LocalStateProbe.read(conninfo: config.conninfo, pool: pool)
         let fenced = FenceStore(dataDirectory: config.dataDirectory).load(nodeID: config.nodeID) != nil
         let verdict = HealthRules.verdict(route, state: state, fenced: fenced, loopAlive: runtime.loopAlive, maxLagBytes: maxLag)
         return jsonResponse(verdict.status, JSON.render(verdict))

@@ -55,6 +55,13 @@ public enum ProcessRunner {
             }
             return CommandResult(status: status, stdout: result.standardOutput ?? "", stderr: result.standardError ?? "")
         }
+        return try await bounded(work, child: child, timeout: timeout)
+    }
+
+    /// `work`'s result, or status 124 when it outlives `timeout` seconds: the child's whole tree then gets
+    /// SIGTERM, and SIGKILL after the grace period.
+    static func bounded(_ work: @escaping @Sendable () async throws -> CommandResult, child: ChildProcessTree,
+                        timeout: Double?) async throws -> CommandResult {
         guard let timeout else { return try await work() }
         return try await withThrowingTaskGroup(of: CommandResult?.self) { group in
             group.addTask { try await work() }

@@ -10,7 +10,8 @@ import KeelCore
 /// `ssh [ssh_options] [-l REMOTE_USER] HOST keel -f CONFIG ARGS…` (keel in `repmgr_bindir`, else on the
 /// remote `PATH`), or — when the node's host is this machine (`LocalHost.isLocal`) — directly as a local
 /// child process (keel in `repmgr_bindir` when it is there, else this very `keel` binary). The sandbox and the tests use the
-/// local path.
+/// local path. With `remote_transport = http`, every node (this host's too) is asked through its keeld's
+/// HTTP API instead (`RemoteCommand+HTTP`): ssh is never run.
 public struct RemoteCommand: Sendable {
     /// How the command reaches the node.
     public enum Route: Sendable, Equatable {
@@ -18,6 +19,8 @@ public struct RemoteCommand: Sendable {
         case local
         /// `ssh` to `host`.
         case ssh(host: String)
+        /// keeld's HTTP API at `host:port` (`remote_transport = http`; `port` nil when none is configured).
+        case http(host: String, port: Int?)
     }
 
     /// The node the command runs for.
@@ -30,6 +33,8 @@ public struct RemoteCommand: Sendable {
     public let sshOptions: [String]
     /// `-R/--remote-user` (ssh `-l`), `nil` = ssh's default.
     public let remoteUser: String?
+    /// This node's `http_token_file` (the bearer token sent with `remote_transport = http`).
+    let tokenFile: String
 
     /// Prepares a command for `node` with this node's `config` (`ssh_options`, `repmgr_bindir`).
     /// `isLocal` decides whether a host is this machine (default `LocalHost.isLocal`).
@@ -41,7 +46,13 @@ public struct RemoteCommand: Sendable {
         let host = Conninfo.value("host", in: node.conninfo) ?? Conninfo.value("hostaddr", in: node.conninfo) ?? ""
         // A multi-host conninfo ("host=a,b") names its first host.
         let first = host.split(separator: ",").first.map(String.init) ?? host
-        route = isLocal(first) ? .local : .ssh(host: first)
+        tokenFile = config.httpTokenFile
+        if config.remoteOverHTTP {
+            let ports = (try? RemoteHTTPPort.parse(config.remoteHTTPPort)) ?? RemoteHTTPPort(defaultPort: nil, ports: [:])
+            route = .http(host: first, port: ports.port(for: node.nodeID, httpListen: config.httpListen))
+        } else {
+            route = isLocal(first) ? .local : .ssh(host: first)
+        }
         let bindir = config.repmgrBindir
         switch route {
         case .local:
@@ -50,7 +61,7 @@ public struct RemoteCommand: Sendable {
             let configured = PathString.join(bindir, "keel")
             keelPath = !bindir.isEmpty && FileManager.default.isExecutableFile(atPath: configured) ? configured
                 : URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
-        case .ssh:
+        case .ssh, .http:
             keelPath = bindir.isEmpty ? "keel" : PathString.join(bindir, "keel")
         }
     }
@@ -68,11 +79,12 @@ public struct RemoteCommand: Sendable {
     /// The whole command line as it runs (for logs, `--dry-run` and "run this next" hints), words
     /// shell-quoted, without any password (`run` passes it apart from the command line).
     public func display(_ arguments: [String]) -> String {
+        if case .http(let host, let port) = route { return Self.displayHTTP(host: host, port: port, arguments) }
         let stripped = CommandLinePassword.strippingKeelArguments(arguments).arguments
         let args = (try? keelArguments(stripped)) ?? stripped
         let keel = ([keelPath] + args).map(Self.quote).joined(separator: " ")
         switch route {
-        case .local:
+        case .local, .http:
             return keel
         case .ssh(let host):
             return (["ssh"] + sshOptions + (remoteUser.map { ["-l", $0] } ?? []) + ["--", host]).map(Self.quote).joined(separator: " ")
@@ -88,9 +100,12 @@ public struct RemoteCommand: Sendable {
     /// 13 when the local `keel` cannot be started; 1 when the node has no `config_file`.
     public func run(_ arguments: [String], timeout: Double) async throws -> CommandResult {
         let (stripped, password) = CommandLinePassword.strippingKeelArguments(arguments)
-        let args = try keelArguments(stripped)
         switch route {
+        case .http(let host, let port):
+            // keeld runs keel with its own configuration file: no config_file needed.
+            return try await runOverHTTP(host: host, port: port, arguments, timeout: timeout)
         case .local:
+            let args = try keelArguments(stripped)
             do {
                 return try await ProcessRunner.run(keelPath, args, environment: password.map { ["PGPASSWORD": $0] } ?? [:],
                                                    timeout: timeout)
@@ -99,6 +114,7 @@ public struct RemoteCommand: Sendable {
                                 detail: "\(error)", hint: "set repmgr_bindir to the directory holding keel")
             }
         case .ssh(let host):
+            let args = try keelArguments(stripped)
             var remote = ([keelPath] + args).map(Self.quote).joined(separator: " ")
             if password != nil { remote = "IFS= read -r PGPASSWORD && export PGPASSWORD && exec " + remote }
             // `--`: a host starting with "-" is a host, never an ssh option.
