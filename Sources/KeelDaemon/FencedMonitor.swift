@@ -55,13 +55,26 @@ struct FencedMonitor {
                 let verdict = IsolationRule.evaluate(primary: view, peers: peers, mode: settings.mode)
                 let blocker = UnfenceRule.blocker(fact: fact, timeline: info.timeline, term: term, sightings: sightings, isolation: verdict)
                 allowedRounds = blocker == nil ? allowedRounds + 1 : 0
-                if allowedRounds >= 2 {
+                if allowedRounds >= 2, holdsLeaderKey() {
                     await unfence(local: local, fact: fact, verdict: verdict, term: term)
                     return
                 }
             }
             try await runtime.sleep(roundStart + Double(config.monitorIntervalSecs) - runtime.now)
         }
+    }
+
+    /// With a consensus store, a fenced node is unfenced only once it holds the leader key again (the store
+    /// is back and no other node won it); without one, always true.
+    private func holdsLeaderKey() -> Bool {
+        guard let session = runtime.consensus else { return true }
+        let observation = session.attempt()
+        guard case .held = observation else {
+            runtime.logger.info("not unfencing yet: the leader key is not won (\(observation))")
+            return false
+        }
+        runtime.logger.notice("won the leader key \(session.settings.leaderKey) again")
+        return true
     }
 
     /// `auto_rejoin=on`: stops the server, then `keel node rejoin --force-rewind` against the current

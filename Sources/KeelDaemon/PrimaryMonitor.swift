@@ -22,6 +22,7 @@ struct PrimaryMonitor {
         let log = runtime.logger
         let guardian = FenceGuard(runtime: runtime)
         let silence = SilentPrimaryFence(runtime: runtime)
+        let lease = LeaderLease(runtime: runtime)
         guardian.reassertIfFenced(local: local)
         _ = try? Migrator(connection: local).migrate()
         var tracker = ChildNodeTracker(settings: .init(config: runtime.config))
@@ -51,7 +52,15 @@ struct PrimaryMonitor {
             let nodes = (try? store.nodes()) ?? []
             let paused = (try? store.isPaused(nodeID: config.nodeID)) ?? false
             (silence.nodes, silence.timeline, silence.term) = (nodes, info.timeline, (try? store.votingTerm()) ?? nil)
-            switch await guardian.check(local: local, info: info, nodes: nodes, paused: paused) {
+            if let lease, let reason = lease.round(info: info) {
+                let term = (try? store.votingTerm()) ?? nil
+                let done = await FenceEffector(runtime: runtime).fence(local: local, reason: .leaseLost, details: reason,
+                                                                       timeline: info.timeline, term: term, eventOn: nil, primary: nil)
+                if done { return }
+            }
+            let outcome = await guardian.check(local: local, info: info, nodes: nodes, paused: paused)
+            lease?.seesEveryStandby = guardian.seesEveryStandby(nodes)
+            switch outcome {
             case .fenced:
                 return
             case .standAside:
@@ -64,7 +73,8 @@ struct PrimaryMonitor {
                     await ChildNodeCheck(runtime: runtime).run(local: local, nodes: nodes, tracker: &tracker, now: now)
                 }
             }
-            let next = min(roundStart + Double(config.monitorIntervalSecs), guardian.fenceDeadline ?? .infinity)
+            let next = min(roundStart + Double(config.monitorIntervalSecs), guardian.fenceDeadline ?? .infinity,
+                           lease?.deadline ?? .infinity)
             try await runtime.sleep(next - runtime.now)
         }
     }

@@ -1,0 +1,119 @@
+import KeelCore
+
+/// One keeld's session with the consensus store: its lease (granted on first use, renewed by each attempt,
+/// granted again once expired), the leader key held or won under it, and its member status published under
+/// it. Turns every store answer into a `LeaderObservation`, the only thing the failover core sees. Used from
+/// keeld's monitoring task (one call at a time).
+public final class LeaderSession: @unchecked Sendable {
+    /// The store's settings.
+    public let settings: DCSSettings
+    private let store: ConsensusStore
+    private let nodeID: Int
+    private let clock: @Sendable () -> Double
+    private let lock = Lock()
+    private var lease: Int64?
+    private var lastHeld: Double?
+
+    /// A session of node `nodeID` with `store`; `clock` is keeld's monotonic clock (seconds).
+    public init(store: ConsensusStore, settings: DCSSettings, nodeID: Int, clock: @escaping @Sendable () -> Double) {
+        self.store = store
+        self.settings = settings
+        self.nodeID = nodeID
+        self.clock = clock
+    }
+
+    /// When the last attempt that found this node holding the key was sent (`nil`: none yet).
+    public var heldSince: Double? { lock.withLock { lastHeld } }
+
+    /// One attempt to hold (a primary) or win (a standby) the leader key: renew the lease (or grant one),
+    /// then create the key if absent — or, when it already names this node under an older lease (keeld
+    /// restarted), move it to this lease.
+    public func attempt() -> LeaderObservation {
+        let sentAt = clock()
+        let me = String(nodeID)
+        do {
+            let lease = try liveLease()
+            var (done, current) = try store.putIf(settings.leaderKey, value: me, lease: lease, condition: .absent)
+            if !done, let held = current, held.value == me, held.lease != lease {
+                (done, current) = try store.putIf(settings.leaderKey, value: me, lease: lease, condition: .modRevision(held.modRevision))
+            }
+            if done || current?.value == me {
+                lock.withLock { lastHeld = sentAt }
+                return .held(sentAt: sentAt)
+            }
+            guard let current else { return .unavailable(reason: "the leader key changed during the attempt") }
+            return .heldBy(nodeID: Int(current.value) ?? -1)
+        } catch {
+            return .unavailable(reason: "\(error)")
+        }
+    }
+
+    /// The node named by the leader key and the key's creation revision (the voting term of the lease), or
+    /// `nil` when no node holds it. Throws `DCSError` when the store cannot be read.
+    public func leader() throws -> (nodeID: Int, revision: Int64)? {
+        guard let kv = try store.get(settings.leaderKey) else { return nil }
+        return (Int(kv.value) ?? -1, kv.createRevision)
+    }
+
+    /// Gives the leader key up when it names this node (a primary that became a standby: a switchover's
+    /// former primary), so that the new primary takes it without waiting for the lease. True when released.
+    @discardableResult
+    public func release() throws -> Bool {
+        let released = try store.deleteIf(settings.leaderKey, value: String(nodeID))
+        if released { lock.withLock { lastHeld = nil } }
+        return released
+    }
+
+    /// Publishes this node's status under `<prefix>members/<id>`, under the session's lease.
+    public func publish(_ status: MemberStatus) throws {
+        try store.put(settings.memberKey(nodeID), value: status.json, lease: try liveLease())
+    }
+
+    /// Every member status published (nodes whose keeld stopped more than `dcs_ttl` ago are gone).
+    public func members() throws -> [Int: String] {
+        let prefix = settings.prefix + "members/"
+        var result: [Int: String] = [:]
+        for kv in try store.list(prefix: prefix) {
+            if let id = Int(kv.key.dropFirst(prefix.count)) { result[id] = kv.value }
+        }
+        return result
+    }
+
+    /// The session's lease, renewed; a new one when it expired.
+    private func liveLease() throws -> Int64 {
+        if let current = lock.withLock({ lease }), try store.keepAlive(current) { return current }
+        let fresh = try store.grantLease(ttl: Int(settings.ttl))
+        lock.withLock { lease = fresh }
+        return fresh
+    }
+}
+
+/// What a keeld publishes about its node in the consensus store (JSON).
+public struct MemberStatus: Sendable, Equatable {
+    /// `primary`, `standby`, `witness` or `unknown`.
+    public var role: String
+    /// The node's name.
+    public var name: String
+    /// Its current LSN (a primary's write LSN, a standby's last received one), as text.
+    public var lsn: String?
+    /// Its timeline.
+    public var timeline: Int?
+    /// Whether it is fenced.
+    public var fenced: Bool
+
+    /// A status.
+    public init(role: String, name: String, lsn: String?, timeline: Int?, fenced: Bool) {
+        self.role = role
+        self.name = name
+        self.lsn = lsn
+        self.timeline = timeline
+        self.fenced = fenced
+    }
+
+    /// `{"fenced":…,"lsn":…,"name":…,"role":…,"timeline":…}`.
+    public var json: String {
+        func quoted(_ s: String) -> String { "\"" + s.replacing("\\", with: "\\\\").replacing("\"", with: "\\\"") + "\"" }
+        return "{\"fenced\":\(fenced),\"lsn\":\(lsn.map(quoted) ?? "null"),\"name\":\(quoted(name)),"
+            + "\"role\":\(quoted(role)),\"timeline\":\(timeline.map(String.init) ?? "null")}"
+    }
+}
