@@ -42,3 +42,17 @@ extension PostgresClusterPort {
         }
     }
 }
+
+extension PostgresClusterPort {
+    /// True when `upstream` (the primary) answers out of recovery; a fenced primary (demoted: in recovery)
+    /// counts as lost, so that the standbys elect a new one.
+    func upstreamTakesWrites(_ upstream: NodeRecord) -> Bool {
+        guard let conn = runtime.tryConnect(upstream.conninfo),
+              let row = try? conn.queryRow("SELECT pg_catalog.pg_is_in_recovery() AS recovery") else { return false }
+        if row.bool("recovery") == true {
+            runtime.logger.info("upstream \(upstream.nodeLabel) runs in recovery (fenced): counted as unreachable")
+            return false
+        }
+        return true
+    }
+}
