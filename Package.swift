@@ -41,7 +41,7 @@ let package = Package(
         .executableTarget(
             name: "keel",
             dependencies: [
-                "KeelOps", "KeelCore",
+                "KeelOps", "KeelCore", "KeelDCS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -45,6 +45,9 @@ struct ConsensusTests {
         try c.waitForStreaming(loser, from: winner)
         #expect(!c.isPrimary(loser))
         try waitFor("row on the new primary") { c.query(winner, "SELECT count(*) FROM t") == "1" }
+        let show = try c.f.keel("-f", c.f.config(loser), "cluster", "show")
+        #expect(show.stdout.contains("Consensus store /keel/keel/: leader key held by node \(Self.id(winner))"), "\(show.stdout)")
+        #expect(show.stdout.contains(" \(winner) | primary "), "the winner's published status: \(show.stdout)")
     }
 
     @Test("the primary cut off from etcd only (silent drops): it fences within dcs_ttl, a standby promotes and holds the key, the old primary acknowledges no write")
