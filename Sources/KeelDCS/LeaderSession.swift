@@ -13,6 +13,12 @@ public final class LeaderSession: @unchecked Sendable {
     private let lock = Lock()
     private var lease: Int64?
     private var lastHeld: Double?
+    /// When the lease was last renewed or granted (publishing reuses a fresh lease rather than renewing it).
+    private var renewedAt: Double?
+    /// What was last published, under which lease (an unchanged status is not written again).
+    private var published: (value: String, lease: Int64)?
+    /// False once a release found the key not naming this node (a standby at rest asks nothing more).
+    private var mayHoldKey = true
 
     /// A session of node `nodeID` with `store`; `clock` is keeld's monotonic clock (seconds).
     public init(store: ConsensusStore, settings: DCSSettings, nodeID: Int, clock: @escaping @Sendable () -> Double) {
@@ -32,13 +38,13 @@ public final class LeaderSession: @unchecked Sendable {
         let sentAt = clock()
         let me = String(nodeID)
         do {
-            let lease = try liveLease()
+            let lease = try liveLease(maxAge: 0)
             var (done, current) = try store.putIf(settings.leaderKey, value: me, lease: lease, condition: .absent)
             if !done, let held = current, held.value == me, held.lease != lease {
                 (done, current) = try store.putIf(settings.leaderKey, value: me, lease: lease, condition: .modRevision(held.modRevision))
             }
             if done || current?.value == me {
-                lock.withLock { lastHeld = sentAt }
+                lock.withLock { lastHeld = sentAt; mayHoldKey = true }
                 return .held(sentAt: sentAt)
             }
             guard let current else { return .unavailable(reason: "the leader key changed during the attempt") }
@@ -59,14 +65,19 @@ public final class LeaderSession: @unchecked Sendable {
     /// former primary), so that the new primary takes it without waiting for the lease. True when released.
     @discardableResult
     public func release() throws -> Bool {
+        guard lock.withLock({ mayHoldKey }) else { return false }
         let released = try store.deleteIf(settings.leaderKey, value: String(nodeID))
-        if released { lock.withLock { lastHeld = nil } }
+        lock.withLock { lastHeld = nil; mayHoldKey = false }
         return released
     }
 
     /// Publishes this node's status under `<prefix>members/<id>`, under the session's lease.
     public func publish(_ status: MemberStatus) throws {
-        try store.put(settings.memberKey(nodeID), value: status.json, lease: try liveLease())
+        let lease = try liveLease(maxAge: settings.ttl / 4)
+        let value = status.json
+        if let last = lock.withLock({ published }), last.value == value, last.lease == lease { return }
+        try store.put(settings.memberKey(nodeID), value: value, lease: lease)
+        lock.withLock { published = (value, lease) }
     }
 
     /// Every member status published (nodes whose keeld stopped more than `dcs_ttl` ago are gone).
@@ -79,11 +90,18 @@ public final class LeaderSession: @unchecked Sendable {
         return result
     }
 
-    /// The session's lease, renewed; a new one when it expired.
-    private func liveLease() throws -> Int64 {
-        if let current = lock.withLock({ lease }), try store.keepAlive(current) { return current }
+    /// The session's lease: as it is when renewed less than `maxAge` seconds ago, else renewed; a new one
+    /// when it expired.
+    private func liveLease(maxAge: Double) throws -> Int64 {
+        let now = clock()
+        let (current, at) = lock.withLock { (lease, renewedAt) }
+        if let current, let at, now - at < maxAge { return current }
+        if let current, try store.keepAlive(current) {
+            lock.withLock { renewedAt = now }
+            return current
+        }
         let fresh = try store.grantLease(ttl: Int(settings.ttl))
-        lock.withLock { lease = fresh }
+        lock.withLock { lease = fresh; renewedAt = now }
         return fresh
     }
 }
