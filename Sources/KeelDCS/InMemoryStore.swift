@@ -11,9 +11,13 @@ public final class InMemoryStore: ConsensusStore, @unchecked Sendable {
     private var revision: Int64 = 1
     private var nextLease: Int64 = 100
     private var unreachable = false
+    private var counts: [String: Int] = [:]
 
     /// An empty store on `clock` (seconds).
     public init(clock: @escaping @Sendable () -> Double) { self.clock = clock }
+
+    /// How many calls of each kind (`grantLease`, `keepAlive`, `putIf`, `get`, `list`, `put`, `deleteIf`) were made.
+    public var calls: [String: Int] { lock.withLock { counts } }
 
     /// False: every call throws.
     public var reachable: Bool {
@@ -22,7 +26,7 @@ public final class InMemoryStore: ConsensusStore, @unchecked Sendable {
     }
 
     public func grantLease(ttl: Int) throws -> Int64 {
-        try locked {
+        try locked("grantLease") {
             nextLease += 1
             leases[nextLease] = (Double(ttl), clock() + Double(ttl))
             return nextLease
@@ -30,7 +34,7 @@ public final class InMemoryStore: ConsensusStore, @unchecked Sendable {
     }
 
     public func keepAlive(_ lease: Int64) throws -> Bool {
-        try locked {
+        try locked("keepAlive") {
             guard let entry = leases[lease] else { return false }
             leases[lease] = (entry.ttl, clock() + entry.ttl)
             return true
@@ -38,7 +42,7 @@ public final class InMemoryStore: ConsensusStore, @unchecked Sendable {
     }
 
     public func putIf(_ key: String, value: String, lease: Int64, condition: PutCondition) throws -> (done: Bool, current: KeyValue?) {
-        try locked {
+        try locked("putIf") {
             let current = keys[key]
             let holds = switch condition {
             case .absent: current == nil
@@ -50,16 +54,16 @@ public final class InMemoryStore: ConsensusStore, @unchecked Sendable {
         }
     }
 
-    public func get(_ key: String) throws -> KeyValue? { try locked { keys[key] } }
+    public func get(_ key: String) throws -> KeyValue? { try locked("get") { keys[key] } }
 
     public func list(prefix: String) throws -> [KeyValue] {
-        try locked { keys.values.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key } }
+        try locked("list") { keys.values.filter { $0.key.hasPrefix(prefix) }.sorted { $0.key < $1.key } }
     }
 
-    public func put(_ key: String, value: String, lease: Int64) throws { try locked { try store(key, value, lease) } }
+    public func put(_ key: String, value: String, lease: Int64) throws { try locked("put") { try store(key, value, lease) } }
 
     public func deleteIf(_ key: String, value: String) throws -> Bool {
-        try locked {
+        try locked("deleteIf") {
             guard keys[key]?.value == value else { return false }
             keys[key] = nil
             revision += 1
@@ -68,9 +72,10 @@ public final class InMemoryStore: ConsensusStore, @unchecked Sendable {
     }
 
     /// Ends every lease whose time passed, with its keys; then runs `body`. Throws when unreachable.
-    private func locked<T>(_ body: () throws -> T) throws -> T {
+    private func locked<T>(_ call: String, _ body: () throws -> T) throws -> T {
         try lock.withLock {
             guard !unreachable else { throw DCSError("store unreachable") }
+            counts[call, default: 0] += 1
             let now = clock()
             for (id, entry) in leases where entry.expires <= now {
                 leases[id] = nil

@@ -15,8 +15,11 @@ public final class LeaderSession: @unchecked Sendable {
     private var lastHeld: Double?
     /// When the lease was last renewed or granted (publishing reuses a fresh lease rather than renewing it).
     private var renewedAt: Double?
-    /// What was last published, under which lease (an unchanged status is not written again).
-    private var published: (value: String, lease: Int64)?
+    /// What was last published, under which lease, when: an unchanged status is not written again, and one
+    /// whose LSN alone moved at most every `dcs_ttl`/4 seconds.
+    private var published: (value: String, essential: String, lease: Int64, at: Double)?
+    /// The lease under which a transaction last confirmed the key names this node, and when.
+    private var confirmed: (lease: Int64, at: Double)?
     /// False once a release found the key not naming this node (a standby at rest asks nothing more).
     private var mayHoldKey = true
 
@@ -39,15 +42,21 @@ public final class LeaderSession: @unchecked Sendable {
         let me = String(nodeID)
         do {
             let lease = try liveLease(maxAge: 0)
+            // The lease is alive, so the key confirmed under it lately still exists: the transaction is
+            // repeated every dcs_ttl/4 seconds only.
+            if let last = lock.withLock({ confirmed }), last.lease == lease, sentAt - last.at < settings.ttl / 4 {
+                lock.withLock { lastHeld = sentAt }
+                return .held(sentAt: sentAt)
+            }
             var (done, current) = try store.putIf(settings.leaderKey, value: me, lease: lease, condition: .absent)
             if !done, let held = current, held.value == me, held.lease != lease {
                 (done, current) = try store.putIf(settings.leaderKey, value: me, lease: lease, condition: .modRevision(held.modRevision))
             }
-            if done || current?.value == me {
-                lock.withLock { lastHeld = sentAt; mayHoldKey = true }
+            if done || (current?.value == me && current?.lease == lease) {
+                lock.withLock { lastHeld = sentAt; mayHoldKey = true; confirmed = (lease, sentAt) }
                 return .held(sentAt: sentAt)
             }
-            guard let current else { return .unavailable(reason: "the leader key changed during the attempt") }
+            guard let current, current.value != me else { return .unavailable(reason: "the leader key changed during the attempt") }
             return .heldBy(nodeID: Int(current.value) ?? -1)
         } catch {
             return .unavailable(reason: "\(error)")
@@ -67,7 +76,7 @@ public final class LeaderSession: @unchecked Sendable {
     public func release() throws -> Bool {
         guard lock.withLock({ mayHoldKey }) else { return false }
         let released = try store.deleteIf(settings.leaderKey, value: String(nodeID))
-        lock.withLock { lastHeld = nil; mayHoldKey = false }
+        lock.withLock { lastHeld = nil; mayHoldKey = false; confirmed = nil }
         return released
     }
 
@@ -75,9 +84,12 @@ public final class LeaderSession: @unchecked Sendable {
     public func publish(_ status: MemberStatus) throws {
         let lease = try liveLease(maxAge: settings.ttl / 4)
         let value = status.json
-        if let last = lock.withLock({ published }), last.value == value, last.lease == lease { return }
+        let essential = "\(status.role)|\(status.name)|\(status.timeline ?? -1)|\(status.fenced)"
+        let now = clock()
+        if let last = lock.withLock({ published }), last.lease == lease,
+           last.value == value || (last.essential == essential && now - last.at < settings.ttl / 4) { return }
         try store.put(settings.memberKey(nodeID), value: value, lease: lease)
-        lock.withLock { published = (value, lease) }
+        lock.withLock { published = (value, essential, lease, now) }
     }
 
     /// Every member status published (nodes whose keeld stopped more than `dcs_ttl` ago are gone).

@@ -73,6 +73,20 @@ struct LeaderSessionTests {
         #expect(try two.members()[1] == nil, "node1's lease expired with its status")
     }
 
+    @Test("at rest: the holder renews its lease every attempt, repeats the transaction every dcs_ttl/4; a member writes an LSN-only change every dcs_ttl/4")
+    func traffic() throws {
+        let (store, clock, one, two) = Self.pair()
+        for second in 0..<10 {
+            #expect(one.attempt() == .held(sentAt: Double(second)))
+            try two.publish(MemberStatus(role: "standby", name: "node2", lsn: "0/\(second)", timeline: 1, fenced: false))
+            clock.advance(1)
+        }
+        let calls = store.calls
+        #expect(calls["keepAlive"] == 9 + 3, "the holder: every attempt after the first; the member: every 2.5 s")
+        #expect(calls["putIf"] == 4, "at 0, 3, 6, 9 s")
+        #expect(calls["put"] == 4, "the member's LSN-only changes at 0, 3, 6, 9 s")
+    }
+
     @Test("the gateway's chunked answers are decoded; an unreachable endpoint fails within the deadline")
     func http() throws {
         let raw = Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n".utf8)
