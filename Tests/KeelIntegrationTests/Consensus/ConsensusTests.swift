@@ -50,7 +50,7 @@ struct ConsensusTests {
         #expect(show.stdout.contains(" \(winner) | primary "), "the winner's published status: \(show.stdout)")
     }
 
-    @Test("the primary cut off from etcd only (silent drops): it fences within dcs_ttl, a standby promotes and holds the key, the old primary acknowledges no write")
+    @Test("the primary cut off from etcd only (silent drops): it fences within dcs_ttl, a standby promotes and holds the key, the old primary acknowledges no write after the new one's first")
     func primaryCutOffFromEtcd() throws {
         let etcd = try EtcdCluster("cut")
         let proxies = try etcd.members.map { try DroppingProxy(targetPort: $0.clientPort) }
@@ -58,8 +58,16 @@ struct ConsensusTests {
         let viaProxies = "etcd:" + proxies.map { "http://127.0.0.1:\($0.port)" }.joined(separator: ",")
         let c = try Self.cluster("dcscut", etcd: etcd, extra: ["node1": "dcs='\(viaProxies)'"])
         try Self.start(c, etcd)
+        try c.server("node1").psql(Writer.createTableSQL)
+        let writer = Writer(targets: Dictionary(uniqueKeysWithValues: c.names.map { node in
+            (node, "host=127.0.0.1 port=\(c.server(node).port) user=repmgr dbname=repmgr connect_timeout=1")
+        }))
+        writer.start()
+        defer { writer.stop() }
+        try waitFor("node1 acknowledges the writer's INSERTs") { writer.writes.contains { $0.node == "node1" } }
         let clock = ContinuousClock()
         let cut = clock.now
+        let cutAt = writer.now
         for proxy in proxies { proxy.dropping = true }
         try waitFor("node1 fenced", timeout: 60) { c.query("node1", "SELECT pg_is_in_recovery()") == "t" }
         let fenced = clock.now - cut
@@ -69,6 +77,17 @@ struct ConsensusTests {
         let winner = try c.waitForNewPrimary(among: ["node2", "node3"], timeout: 90)
         #expect(etcd.value(Self.leaderKey) == Self.id(winner))
         #expect(c.log("node1").contains("the leader lease could not be renewed"))
+        try waitFor("the new primary acknowledges the writer's INSERTs", timeout: 30) {
+            writer.writes.contains { $0.node == winner && $0.acknowledged > cutAt }
+        }
+        writer.stop()
+        let judge = SplitBrainChecker(writer.writes)
+        let last = judge.lastAcknowledgement(by: "node1").map { String(format: "%.2f", $0 - cutAt) } ?? "-"
+        let first = judge.firstAcknowledgement(by: winner, after: cutAt).map { String(format: "%.2f", $0 - cutAt) } ?? "-"
+        print("consensus figure: after the cut, node1's last acknowledged write at +\(last) s, \(winner)'s first at +\(first) s")
+        #expect(judge.overlaps(after: cutAt).isEmpty, "two primaries took writes at once: \(judge.overlaps(after: cutAt))")
+        #expect(judge.window(old: "node1", new: winner, after: cutAt) == 0,
+                "node1 acknowledged no write after the new primary's first")
         #expect(c.query("node1", "SELECT pg_is_in_recovery()") == "t", "still fenced: it cannot win the key")
     }
 
