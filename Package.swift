@@ -32,7 +32,7 @@ let package = Package(
         .target(
             name: "KeelOps",
             dependencies: [
-                "KeelCore", "KeelPostgres", "KeelLua",
+                "KeelCore", "KeelPostgres", "KeelLua", "KeelDCS",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
