@@ -46,6 +46,8 @@ public protocol ConsensusStore: AnyObject, Sendable {
     func grantLease(ttl: Int) throws -> Int64
     /// Renews `lease`; false when it expired (or never existed).
     func keepAlive(_ lease: Int64) throws -> Bool
+    /// Ends `lease` now, with every key under it (an unknown lease is not an error).
+    func revokeLease(_ lease: Int64) throws
     /// Puts `key` = `value` under `lease` when `condition` holds (one transaction). Returns whether it did
     /// and, when it did not, the key as it is (`nil`: absent).
     func putIf(_ key: String, value: String, lease: Int64, condition: PutCondition) throws -> (done: Bool, current: KeyValue?)

@@ -38,6 +38,14 @@ public final class EtcdStore: ConsensusStore, @unchecked Sendable {
         return (answer.result?.TTL.flatMap { Int64($0) } ?? 0) > 0
     }
 
+    public func revokeLease(_ lease: Int64) throws {
+        do {
+            _ = try call("/v3/lease/revoke", ["ID": lease], as: EtcdJSON.Failure.self)
+        } catch let error as DCSError where error.message.contains("lease not found") {
+            return
+        }
+    }
+
     public func putIf(_ key: String, value: String, lease: Int64, condition: PutCondition) throws -> (done: Bool, current: KeyValue?) {
         let k = EtcdJSON.encode(key)
         let compare: [String: Any] = switch condition {

@@ -41,6 +41,13 @@ public final class InMemoryStore: ConsensusStore, @unchecked Sendable {
         }
     }
 
+    public func revokeLease(_ lease: Int64) throws {
+        try locked("revokeLease") {
+            leases[lease] = nil
+            keys = keys.filter { $0.value.lease != lease }
+        }
+    }
+
     public func putIf(_ key: String, value: String, lease: Int64, condition: PutCondition) throws -> (done: Bool, current: KeyValue?) {
         try locked("putIf") {
             let current = keys[key]

@@ -42,8 +42,8 @@ public final class LeaderSession: @unchecked Sendable {
         let me = String(nodeID)
         do {
             let lease = try liveLease(maxAge: 0)
-            // The lease is alive, so the key confirmed under it lately still exists: the transaction is
-            // repeated every dcs_ttl/4 seconds only.
+            // The lease is alive, so the key confirmed under it lately still exists (a takeover revokes the
+            // former holder's lease): the transaction is repeated every dcs_ttl/4 seconds only.
             if let last = lock.withLock({ confirmed }), last.lease == lease, sentAt - last.at < settings.ttl / 4 {
                 lock.withLock { lastHeld = sentAt }
                 return .held(sentAt: sentAt)

@@ -87,6 +87,16 @@ struct LeaderSessionTests {
         #expect(calls["put"] == 4, "the member's LSN-only changes at 0, 3, 6, 9 s")
     }
 
+    @Test("a promotion by hand takes the key over in one transaction; the former holder then sees it lost it, the new keeld adopts it")
+    func handover() throws {
+        let (store, _, one, two) = Self.pair()
+        #expect(one.attempt() == .held(sentAt: 0))
+        #expect(try LeaderHandover.takeOver(Self.settings, nodeID: 2, store: store).contains("taken over from node 1"))
+        #expect(one.attempt() == .heldBy(nodeID: 2))
+        #expect(two.attempt() == .held(sentAt: 0), "node 2's keeld moves the key to its own lease")
+        #expect(try LeaderHandover.takeOver(Self.settings, nodeID: 2, store: store).contains("holds the leader key"))
+    }
+
     @Test("the gateway's chunked answers are decoded; an unreachable endpoint fails within the deadline")
     func http() throws {
         let raw = Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n".utf8)

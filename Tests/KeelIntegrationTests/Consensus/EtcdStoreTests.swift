@@ -26,6 +26,11 @@ struct EtcdStoreTests {
         #expect(try store.deleteIf("/k", value: "c"))
         #expect(try store.get("/k") == nil)
         #expect(throws: DCSError.self) { try store.put("/k", value: "x", lease: 999) }
+        #expect(try store.putIf("/k", value: "d", lease: lease, condition: .absent).done)
+        try store.revokeLease(lease)
+        #expect(try store.get("/k") == nil, "revoking a lease deletes its keys")
+        #expect(try store.keepAlive(lease) == false)
+        try store.revokeLease(lease)
 
         let clock: @Sendable () -> Double = { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
         let one = LeaderSession(store: store, settings: settings, nodeID: 1, clock: clock)
@@ -38,7 +43,11 @@ struct EtcdStoreTests {
         #expect(try one.release())
         guard case .held = two.attempt() else { Issue.record("node 2 wins the released key"); return }
         #expect(try one.leader()?.nodeID == 2)
+        #expect(try LeaderHandover.takeOver(settings, nodeID: 1).contains("taken over from node 2"))
+        #expect(two.attempt() == .heldBy(nodeID: 1), "the former holder's lease was revoked: it sees the key lost at once")
+        guard case .held = one.attempt() else { Issue.record("node 1's session adopts the key"); return }
+        try one.publish(MemberStatus(role: "primary", name: "node1", lsn: "0/1", timeline: 1, fenced: false))
         let view = try ConsensusView.read(settings)
-        #expect(view.leader?.nodeID == 2 && view.members[1]?.role == "primary")
+        #expect(view.leader?.nodeID == 1 && view.members[1]?.role == "primary")
     }
 }
