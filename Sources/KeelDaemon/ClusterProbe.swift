@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import KeelCore
+import KeelOps
 import KeelPostgres
 
 /// keeld's observer: reads what each node's server says about itself, over SQL, with no daemon-to-daemon
@@ -17,6 +18,12 @@ public struct NodeProbe: Sendable, Equatable {
     public var timeline: Int?
     /// The node its WAL receiver streams from (matched by host and port), when streaming.
     public var streamingFrom: Int?
+    /// PostgreSQL 17+ standby: the logical slots synced from the primary (`LogicalSlots.failoverSlots`).
+    public var syncedLogicalSlots: [String: LSN]?
+    /// The `synchronous_mode` record in the node's metadata, `nil` when none.
+    public var syncRecord: SyncRecord?
+    /// The node's replay has caught up with the WAL it received (or waits for more).
+    public var replayCaughtUp = false
 
     /// Probes `node` (connect with the node's conninfo, one query), each call bounded by `deadlines` when
     /// given. Unreachable gives `reachable == false`.
@@ -25,6 +32,7 @@ public struct NodeProbe: Sendable, Equatable {
               let row = try? conn.queryRow("""
                 SELECT pg_catalog.pg_is_in_recovery() AS recovery,
                        COALESCE(pg_catalog.pg_last_wal_receive_lsn(), pg_catalog.pg_last_wal_replay_lsn()) AS received,
+                       pg_catalog.current_setting('server_version_num')::int AS version,
                        (SELECT status FROM pg_catalog.pg_stat_wal_receiver) AS receiver,
                        (SELECT sender_host FROM pg_catalog.pg_stat_wal_receiver) AS sender_host,
                        (SELECT sender_port FROM pg_catalog.pg_stat_wal_receiver) AS sender_port,
@@ -32,7 +40,11 @@ public struct NodeProbe: Sendable, Equatable {
                             THEN GREATEST((SELECT timeline_id FROM pg_catalog.pg_control_checkpoint()),
                                           (SELECT received_tli FROM pg_catalog.pg_stat_wal_receiver))
                             ELSE ('x' || substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_lsn()), 1, 8))::bit(32)::int
-                       END AS timeline
+                       END AS timeline,
+                       COALESCE(pg_catalog.pg_last_wal_replay_lsn() >= pg_catalog.pg_last_wal_receive_lsn(), true)
+                         OR EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity WHERE backend_type = 'startup'
+                                       AND wait_event IN ('RecoveryWalStream', 'RecoveryRetrieveRetryInterval',
+                                                          'WalReceiverWaitStart')) AS caught_up
                 """) else {
             return NodeProbe(node: node, reachable: false)
         }
@@ -40,8 +52,16 @@ public struct NodeProbe: Sendable, Equatable {
         if row.string("receiver") == "streaming", let host = row.string("sender_host"), let port = row.int("sender_port") {
             from = nodes.first { Conninfo.names($0.conninfo, host: host, port: port) }?.nodeID
         }
-        return NodeProbe(node: node, reachable: true, isInRecovery: row.bool("recovery"), lastReceivedLSN: row.lsn("received"),
-                         timeline: row.int("timeline"), streamingFrom: from)
+        var probe = NodeProbe(node: node, reachable: true, isInRecovery: row.bool("recovery"), lastReceivedLSN: row.lsn("received"),
+                              timeline: row.int("timeline"), streamingFrom: from)
+        if (row.int("version") ?? 0) >= LogicalSlotFailover.minimumServerVersion, row.bool("recovery") == true {
+            probe.syncedLogicalSlots = LogicalSlots.failoverSlots(conn)
+        }
+        // Replay caught up with the WAL received (or the startup process waits for more): the replicated
+        // metadata, the synchronous_mode record included, is as new as the LSN.
+        probe.replayCaughtUp = row.bool("caught_up") ?? false
+        probe.syncRecord = (try? MetadataStore(connection: conn).syncRecord()) ?? nil
+        return probe
     }
 
     init(node: NodeRecord, reachable: Bool, isInRecovery: Bool? = nil, lastReceivedLSN: LSN? = nil, timeline: Int? = nil,
@@ -64,7 +84,9 @@ public struct NodeProbe: Sendable, Equatable {
         return PeerView(nodeID: node.nodeID, name: node.nodeName, type: node.type, upstreamNodeID: node.upstreamNodeID,
                         location: node.location, priority: node.priority, active: node.active, reachable: reachable,
                         isInRecovery: isInRecovery, lastReceivedLSN: lastReceivedLSN,
-                        seesPrimary: streamingFrom == lostPrimaryID, upstreamIsNewPrimary: newPrimary, timeline: timeline)
+                        seesPrimary: streamingFrom == lostPrimaryID, upstreamIsNewPrimary: newPrimary, timeline: timeline,
+                        syncedLogicalSlots: syncedLogicalSlots,
+                        syncRecord: syncRecord, replayCaughtUp: replayCaughtUp)
     }
 }
 

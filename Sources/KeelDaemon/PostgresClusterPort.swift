@@ -88,6 +88,7 @@ final class PostgresClusterPort: ClusterPort {
     }
 
     func afterHealthyCheck(paused: Bool) {
+        SyncStandbyManager.clearOnStandby(local, runtime: runtime)
         guard let primary = primaryConnectionForWrites() else { return }
         heartbeat.beat(on: primary.1, state: paused ? "paused: standby" : "monitoring as standby", upstreamLastSeen: 0)
         guard runtime.config.bool("monitoring_history"),

@@ -26,6 +26,7 @@ struct PrimaryMonitor {
         guardian.reassertIfFenced(local: local)
         _ = try? Migrator(connection: local).migrate()
         var tracker = ChildNodeTracker(settings: .init(config: runtime.config))
+        let sync = SyncStandbyManager(runtime: runtime)
         var nextChildCheck = runtime.now
         log.notice("monitoring cluster primary \"\(runtime.config.nodeName)\" (ID: \(runtime.config.nodeID))")
         if let warning = FenceSettings(config: runtime.config).timing.warning, FenceSettings(config: runtime.config).mode != .off {
@@ -66,7 +67,9 @@ struct PrimaryMonitor {
             case .standAside:
                 break
             case .primary:
+                sync.round(local: local, nodes: nodes)
                 heartbeat.beat(on: local, state: paused ? "paused: primary" : "monitoring as primary", upstreamLastSeen: 0)
+                LogicalSlots.keepSynchronizedStandbySlots(local, config: config, nodes: nodes, logger: log)
                 let now = runtime.now
                 if !paused, now >= nextChildCheck {
                     nextChildCheck = now + Double(config.int("child_nodes_check_interval"))

@@ -19,7 +19,7 @@ public final class TestWorkspace: @unchecked Sendable {
     /// The OS user that runs PostgreSQL and Keel: "postgres" (or `KEEL_TEST_SERVER_USER`) when
     /// the tests run as root, nil otherwise (commands then run as the current user).
     public let serverUser: String?
-    /// The PostgreSQL server binaries: `KEEL_PG_BINDIR`, else `/usr/lib/postgresql/15/bin`.
+    /// The PostgreSQL server binaries: `TestPostgres.binDirectory` (`KEEL_PG_BINDIR`, else Debian's 15).
     public let postgresBinDirectory: String
     /// `<path>/bin`, where `stageKeelBinaries()` copies keel and keeld.
     public var binDirectory: String { path + "/bin" }
@@ -45,8 +45,7 @@ public final class TestWorkspace: @unchecked Sendable {
         let environment = ProcessInfo.processInfo.environment
         serverUser = FileOwnership.isRoot ? (environment["KEEL_TEST_SERVER_USER"] ?? "postgres") : nil
         if let serverUser { _ = try FileOwnership.account(named: serverUser) }
-        postgresBinDirectory = environment["KEEL_PG_BINDIR"].flatMap { $0.isEmpty ? nil : $0 }
-            ?? "/usr/lib/postgresql/15/bin"
+        postgresBinDirectory = TestPostgres.binDirectory
         keep = environment["KEEL_KEEP_TEST_DIRS"] == "1"
 
         let safeName = String(name.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" }.prefix(32))
@@ -140,7 +139,8 @@ public final class TestWorkspace: @unchecked Sendable {
             // FILE_COPY and a checkpoint leave no dirty buffers behind: the default WAL_LOG
             // strategy dirties ~1000 buffers, which makes the next spread checkpoint (e.g. of a
             // pg_basebackup without `-c fast`) pace itself over about 90 seconds.
-            _ = try server.psql("CREATE DATABASE repmgr STRATEGY = FILE_COPY", dbname: "postgres")
+            _ = try server.psql(TestPostgres.isAtLeast(15) ? "CREATE DATABASE repmgr STRATEGY = FILE_COPY" : "CREATE DATABASE repmgr",
+                                dbname: "postgres")
             _ = try server.psql("CHECKPOINT", dbname: "postgres")
             return server
         }

@@ -33,7 +33,8 @@ struct ConfigSettingsTests {
         let names = ConfigSettings.all.map(\.name)
         #expect(Set(names).count == names.count)
         let keel = ["http_listen", "http_token_file", "lua_hook_timeout", "lua_memory_limit", "dcs", "dcs_ttl", "dcs_prefix", "cluster_name", "dcs_failsafe", "fencing", "fence_action", "fence_command",
-                    "primary_isolation_timeout", "auto_rejoin"]
+                    "primary_isolation_timeout", "auto_rejoin", "logical_slot_failover",
+                    "synchronous_mode", "synchronous_mode_strict"]
         for key in Self.repmgrKeys + keel {
             #expect(ConfigSettings.setting(named: key) != nil, "\(key)")
         }

@@ -103,7 +103,7 @@ enum Runs {
 
     // MARK: - the scenarios
 
-    static let all: [MachineScenario] = classic + faults
+    static let all: [MachineScenario] = classic + faults + synchronous
 
     static let classic: [MachineScenario] = [
         MachineScenario("reconnect: the detecting check is attempt 1; (reconnect_attempts - 1) × reconnect_interval, "

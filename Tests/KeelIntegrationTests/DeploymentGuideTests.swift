@@ -3,7 +3,7 @@ import Testing
 import KeelTesting
 
 /// The repmgr deployment guide's sequence, with `keel` only: primary register, standby clone --dry-run,
-/// standby clone, start, standby register, witness register, cluster show — on real PostgreSQL 15.
+/// standby clone, start, standby register, witness register, cluster show — on real PostgreSQL (15, or 18 in the second pass of scripts/test).
 @Suite("Deployment guide sequence on real PostgreSQL", .serialized)
 struct DeploymentGuideTests {
     @Test("primary + standby + witness built with keel, checked through pg_stat_replication, metadata, events, cluster show and node check")

@@ -14,9 +14,10 @@ final class FailoverCluster {
     let witnessName: String?
 
     /// Per-node configuration lines added after the guide's (e.g. `["node2": "priority=0"]`), and lines for every node;
-    /// `extraConninfo` is appended to every node's conninfo (e.g. `" password=…"`).
+    /// `extraConninfo` is appended to every node's conninfo (e.g. `" password=…"`); `primarySettings` are
+    /// postgresql.conf lines for the primary (restarted with them before the standbys are cloned, which copy them).
     init(_ name: String, standbys: Int = 2, witness: Bool = true, locations: [String: String] = [:],
-         extra: [String: String] = [:], common: String = "", extraConninfo: String = "") throws {
+         extra: [String: String] = [:], common: String = "", extraConninfo: String = "", primarySettings: String = "") throws {
         f = try ClusterFixture(name)
         let ws = f.workspace
         names = ["node1"] + (0..<standbys).map { "node\($0 + 2)" }
@@ -42,6 +43,11 @@ final class FailoverCluster {
             """
         let primary = try ws.startPrimary(name: "node1")
         servers["node1"] = primary
+        if !primarySettings.isEmpty {
+            try primary.appendConfiguration(primarySettings)
+            try primary.stop()
+            try primary.start()
+        }
         try f.writeConfig(id: 1, name: "node1", port: primary.port, dataDirectory: primary.dataDirectory, extraConninfo: extraConninfo,
                           location: locations["node1"] ?? "dc1", extra: base + "\n" + (extra["node1"] ?? ""))
         try f.keel("-f", f.config("node1"), "primary", "register").requireSuccess()

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import KeelTesting
 
-/// keeld's automatic failover on real PostgreSQL 15 with running daemons: the scenarios of the failover
+/// keeld's automatic failover on real PostgreSQL (15, or 18 in the second pass of scripts/test) with running daemons: the scenarios of the failover
 /// issue. Each waits for conditions (a new primary, streaming, a log line) with timeouts well above the
 /// detection window (monitor 1 s, 2 reconnect attempts 1 s apart).
 @Suite("keeld failover on real PostgreSQL", .serialized)

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import KeelTesting
 
-/// Failure cases of the operations, taken from repmgr bug reports, on real PostgreSQL 15: a replication
+/// Failure cases of the operations, taken from repmgr bug reports, on real PostgreSQL (15, or 18 in the second pass of scripts/test): a replication
 /// user with its own password in a password file (clone), `standby follow` whose restart does not start
 /// the server, `standby clone --force` over a mapped tablespace directory, `node rejoin --force-rewind` of a
 /// crashed node whose postgresql.conf lives outside the data directory, and `standby follow` away from an
@@ -92,7 +92,7 @@ struct OperationFailureCaseTests {
         _ = try ws.run("mkdir", ["-p", ts1]).requireSuccess()
         _ = try node1.psql("CREATE TABLESPACE ts LOCATION '\(ts1)'")
         _ = try node1.psql("CREATE TABLE t_ts (id int) TABLESPACE ts; INSERT INTO t_ts SELECT generate_series(1, 100)")
-        let versionDirectory = try #require(try FileManager.default.contentsOfDirectory(atPath: ts1).first { $0.hasPrefix("PG_15_") })
+        let versionDirectory = try #require(try FileManager.default.contentsOfDirectory(atPath: ts1).first { $0.hasPrefix("PG_\(TestPostgres.majorVersion ?? 15)_") })
         try ws.writeFile("ts2/\(versionDirectory)/junk", "junk\n")
         let data2 = ws.dataDirectoryPath(name: "node2")
         _ = try ws.run("initdb", ["-D", data2, "-U", "repmgr", "--auth=trust", "--no-sync"], timeout: 180).requireSuccess()

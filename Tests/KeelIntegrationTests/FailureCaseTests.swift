@@ -5,7 +5,7 @@ import KeelTesting
 import Glibc
 #endif
 
-/// Failure scenarios taken from public repmgr bug reports, on real PostgreSQL 15: parsing a hand-edited
+/// Failure scenarios taken from public repmgr bug reports, on real PostgreSQL (15, or 18 in the second pass of scripts/test): parsing a hand-edited
 /// repmgr.conf (`--dump-config`), a standby in `catchup`, and a witness that must follow the primary of
 /// the moment through a switchover and a failover.
 @Suite("failure cases: configuration, catchup, witness", .serialized)

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import KeelTesting
 
-/// Fencing on real PostgreSQL 15 with running daemons, on loopback: a former primary restarted by hand is
+/// Fencing on real PostgreSQL (15, or 18 in the second pass of scripts/test) with running daemons, on loopback: a former primary restarted by hand is
 /// fenced each time (demote, or stop), rejoins by itself with `auto_rejoin=on`, and a primary that loses
 /// the standby and the witness fences itself, then unfences when they are back and nothing changed.
 @Suite("keeld fencing on real PostgreSQL", .serialized)

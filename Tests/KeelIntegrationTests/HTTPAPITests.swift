@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import KeelTesting
 
-/// keeld's HTTP API on real PostgreSQL 15, on loopback: the health routes on the primary and a standby,
+/// keeld's HTTP API on real PostgreSQL (15, or 18 in the second pass of scripts/test), on loopback: the health routes on the primary and a standby,
 /// while the primary's server is down and after the failover; `/cluster`; the control routes with a
 /// missing, wrong and right token; a token file readable by others; `http_listen` changed by SIGHUP;
 /// a stop within 2 s with the server on.

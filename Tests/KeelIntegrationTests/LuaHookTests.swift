@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import KeelTesting
 
-/// Lua hooks on real PostgreSQL 15 with running keeld daemons, using the sample hooks of `hooks/` (copied into
+/// Lua hooks on real PostgreSQL (15, or 18 in the second pass of scripts/test) with running keeld daemons, using the sample hooks of `hooks/` (copied into
 /// the workspace, with their settings changed by substitution where a scenario needs it), and `keel hook test`.
 @Suite("Lua hooks on real PostgreSQL", .serialized)
 struct LuaHookTests {

@@ -3,7 +3,7 @@ import Testing
 import KeelTesting
 
 /// `keel run` with the sample playbooks of `scripts/playbooks/` (copied into the workspace) on real
-/// PostgreSQL 15: gates, dry runs that change nothing, `--json`, errors, and each playbook's effect.
+/// PostgreSQL (15 or 18): gates, dry runs that change nothing, `--json`, errors, and each playbook's effect.
 @Suite("Lua playbooks (keel run) on real PostgreSQL", .serialized)
 struct PlaybookTests {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

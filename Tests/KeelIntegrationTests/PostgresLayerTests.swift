@@ -4,7 +4,7 @@ import KeelCore
 import KeelTesting
 @testable import KeelPostgres
 
-/// The libpq adapter and the migrations against a real PostgreSQL 15 server.
+/// The libpq adapter and the migrations against a real PostgreSQL (15, or 18 in the second pass of scripts/test) server.
 @Suite("libpq layer and metadata migrations", .serialized)
 struct PostgresLayerTests {
     @Test("typed rows, bound parameters, SQLSTATE errors, ping, and no password in any error")

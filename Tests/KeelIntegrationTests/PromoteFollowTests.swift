@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import KeelTesting
 
-/// `keel standby promote` and `keel standby follow` on real PostgreSQL 15: a primary and two standbys built
+/// `keel standby promote` and `keel standby follow` on real PostgreSQL (15, or 18 in the second pass of scripts/test): a primary and two standbys built
 /// with keel (as the deployment guide does), a stopped primary, a promotion, standbys re-pointed (cascading,
 /// back to the primary, onto the new primary's timeline), and the refusals: promoting a primary or beside a
 /// running primary, following a foreign cluster, following onto a timeline this standby has diverged from.

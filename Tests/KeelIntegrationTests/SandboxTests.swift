@@ -48,12 +48,14 @@ struct SandboxTests {
 
         // An occupied port and a non-empty directory are refused, nothing created.
         try ws.writeFile("occupied/file", "x")
-        let refused = try ws.run("keel", ["sandbox", "create", ws.path + "/occupied", "--base-port", "\(base)"], environment: env)
+        let refused = try ws.run("keel", ["sandbox", "create", ws.path + "/occupied", "--base-port", "\(base)",
+                                          "--pg-bindir", ws.postgresBinDirectory], environment: env)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("not empty"))
 
-        let create = try ws.run("keel", ["sandbox", "create", cluster, "--nodes", "3", "--witness", "--lua-hooks", "--base-port", "\(base)"],
-                                environment: env, timeout: 300)
+        // The binaries of this run (`KEEL_PG_BINDIR`: PostgreSQL 15 or 18), as an operator passes them.
+        let create = try ws.run("keel", ["sandbox", "create", cluster, "--nodes", "3", "--witness", "--lua-hooks", "--base-port", "\(base)",
+                                         "--pg-bindir", ws.postgresBinDirectory], environment: env, timeout: 300)
         try #require(create.succeeded, "\(create)")
         let status = try ws.run("keel", ["sandbox", "status", cluster])
         #expect(status.succeeded, "\(status)")

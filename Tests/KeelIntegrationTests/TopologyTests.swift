@@ -2,7 +2,7 @@ import Foundation
 import Testing
 import KeelTesting
 
-/// Planned topology changes on real PostgreSQL 15: `standby switchover` and back with keeld
+/// Planned topology changes on real PostgreSQL (15, or 18 in the second pass of scripts/test): `standby switchover` and back with keeld
 /// running, its refusals, a forced divergence repaired by `node rejoin --force-rewind`, `standby promote
 /// --siblings-follow`, cascading `standby follow`, `node service` and `cluster matrix|crosscheck`. The remote
 /// actions run `keel` as a local child process (every node is on 127.0.0.1). Clusters are built with keel

@@ -149,6 +149,12 @@ public enum ConfigSettings {
         int("primary_isolation_timeout", -1, min: -1, .keel, reload: true,
             "seconds an isolated primary waits before fencing (-1 = derived from reconnect_*)"),
         bool("auto_rejoin", false, .keel, reload: true, "a fenced former primary rejoins the current primary by itself"),
+        bool("logical_slot_failover", false, .keel,
+             "PostgreSQL 17+: logical slots with failover=true follow a failover (slot sync on standbys, synchronized_standby_slots)"),
+        str("synchronous_mode", "off", .keel, reload: true,
+            "off, or quorum:N: keeld keeps synchronous_standby_names = 'ANY N (...)' over the healthy standbys"),
+        bool("synchronous_mode_strict", false, .keel, reload: true,
+             "with fewer healthy standbys than N, commits wait instead of dropping to fewer (or no) sync standbys"),
     ]
 
     /// Keys repmgr 5 no longer reads: each is a warning naming file and line, and its value is

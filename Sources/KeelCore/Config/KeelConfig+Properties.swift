@@ -101,12 +101,20 @@ extension KeelConfig {
     public var luaHookTimeout: Int { int("lua_hook_timeout") }
     /// `lua_memory_limit`, megabytes the Lua VM may allocate (default 64).
     public var luaMemoryLimitMB: Int { int("lua_memory_limit") }
+    /// `logical_slot_failover`: on PostgreSQL 17+, standbys sync the primary's failover logical slots and
+    /// failovers prefer a standby holding them (see `LogicalSlotFailover`).
+    public var logicalSlotFailover: Bool { bool("logical_slot_failover") }
     /// `http_listen`, `host:port` of keeld's HTTP endpoint ('' = off).
     public var httpListen: String { string("http_listen") }
     /// `http_token_file`, the bearer token of keeld's HTTP control routes ('' = no control routes).
     public var httpTokenFile: String { string("http_token_file") }
     /// `dcs`, URL of a distributed configuration store ('' = none).
     public var dcs: String { string("dcs") }
+
+    /// `synchronous_mode`: `off` or `quorum:N` (an invalid value was refused at load, and reads as `off`).
+    public var synchronousMode: SynchronousMode { (try? SynchronousMode.parse(string("synchronous_mode"))) ?? .off }
+    /// `synchronous_mode_strict`: commits wait rather than drop below N sync standbys.
+    public var synchronousModeStrict: Bool { bool("synchronous_mode_strict") }
 
     /// `node "name" (ID: n)` for this node, as messages and events name nodes (`NodeRecord.nodeLabel`).
     public var nodeLabel: String { "node \"\(nodeName)\" (ID: \(nodeID))" }

@@ -44,6 +44,13 @@ extension KeelConfig {
             }
         }
 
+        // logical_slot_failover: slot sync needs the standby's physical slot (primary_slot_name)
+        if values.bool("logical_slot_failover"), !values.bool("use_replication_slots") {
+            let place = at("logical_slot_failover")
+            log.error(place.file, place.line, "logical_slot_failover",
+                      "needs \"use_replication_slots=true\": PostgreSQL syncs logical slots only to a standby with a physical slot")
+        }
+
         // http_listen: PORT, HOST:PORT or [IPv6]:PORT
         do throws(KeelError) {
             _ = try HTTPListenAddress.parse(values.string("http_listen"))
@@ -53,6 +60,14 @@ extension KeelConfig {
         }
 
         checkConsensusKeys(values, at: at, log: &log)
+
+        // synchronous_mode: off | quorum:N
+        do throws(KeelError) {
+            _ = try SynchronousMode.parse(values.string("synchronous_mode"))
+        } catch {
+            let place = at("synchronous_mode")
+            log.error(place.file, place.line, "synchronous_mode", error.message)
+        }
 
         // warning < critical pairs, reconnect >= rejoin
         checkOrder(values, lower: "archive_ready_warning", upper: "archive_ready_critical", strict: true,

@@ -43,4 +43,8 @@ public enum EventName: String, Sendable, CaseIterable, Codable {
     case nodeFenced = "node_fenced"
     /// A fenced node verified it is still the only primary and takes writes again.
     case nodeUnfenced = "node_unfenced"
+    /// `synchronous_mode`: the primary's keeld changed `synchronous_standby_names` (details: from, to, why).
+    case syncStandbysChanged = "sync_standbys_changed"
+    /// `synchronous_mode`: an election found no standby proven to hold every acknowledged commit; no promotion.
+    case failoverBlocked = "failover_blocked"
 }

@@ -17,6 +17,8 @@
 /// 7. Rank the eligible standbys (this one and the reachable active siblings, priority > 0):
 ///    highest last received LSN, then highest priority, then lowest node ID. None: not a
 ///    candidate. This node first: won with term + 1. Another: lost to it.
+/// 8. `synchronous_mode = quorum:N`: the winner must be proven to hold every acknowledged commit
+///    (`SyncFailoverRule`); otherwise cancelled, and the election reruns after `election_rerun_interval`.
 ///
 /// Where Keel differs from repmgr: the `failedCandidates` (nodes this node already elected that did
 /// not become primary within `primary_notification_timeout`) are left out of the ranking, so a rerun
@@ -131,6 +133,11 @@ public enum Election {
             }
         }
         report.candidates.sort(by: ranks(_:before:))
+        if settings.logicalSlotFailover {
+            let slots = LogicalSlotFailover.rank(report.candidates, alwaysPromote: settings.alwaysPromote)
+            report.candidates = slots.candidates
+            report.exclusions += slots.refused
+        }
         let counts = "\(report.visible) of \(report.sharedUpstream) nodes sharing upstream \(lost.label) visible"
         let stillSeeing = report.seeingPrimary.isEmpty ? ""
             : "; \(list(report.seeingPrimary)) can still see the primary (primary_visibility_consensus is off)"
@@ -143,19 +150,48 @@ public enum Election {
             report.sentence = sentence
             return report
         }
+        // 8. synchronous mode: the winner must be proven to hold every acknowledged commit
+        let sync = synchronousCheck(input, settings: settings, winner: winner)
+        report.synchronous = sync.verdict
+        if let blocked = sync.blocked { return cancel(.synchronousQuorum, blocked) }
+        let proof = sync.proof.map { "; " + $0 } ?? ""
         let ranking = report.candidates.count == 1
             ? "the only eligible candidate: " + describe(winner)
-            : "ranked first of \(report.candidates.count) by last received LSN, priority, node ID: "
+            : "ranked first of \(report.candidates.count) by last received LSN, \(settings.logicalSlotFailover ? "logical slots, " : "")priority, node ID: "
                 + report.candidates.map(describe).joined(separator: ", ")
         if winner.nodeID == me.nodeID {
             report.outcome = .won(term: input.term + 1)
             report.sentence = "this node \"\(me.name)\" (ID: \(me.nodeID)) is the promotion candidate for voting term \(input.term + 1) "
-                + "(\(ranking)\(failed); \(counts)\(stillSeeing))"
+                + "(\(ranking)\(failed); \(counts)\(stillSeeing)\(proof))"
         } else {
             report.outcome = .lost(winner: winner.nodeID)
-            report.sentence = "promotion candidate is \(winner.label) (\(ranking)\(failed); \(counts)\(stillSeeing))"
+            report.sentence = "promotion candidate is \(winner.label) (\(ranking)\(failed); \(counts)\(stillSeeing)\(proof))"
         }
         return report
+    }
+
+    /// `synchronous_mode`'s check of the ranked `winner` (`SyncFailoverRule`): the verdict, the sentence
+    /// that blocks the promotion (nothing proven, or the winner behind the proven LSN), or the proof.
+    static func synchronousCheck(_ input: ElectionInput, settings: FailoverSettings, winner: PeerView)
+        -> (verdict: SyncFailoverRule.Verdict, blocked: String?, proof: String?) {
+        let nodes = [input.me] + input.peers.filter { $0.nodeID != input.me.nodeID && $0.nodeID != input.lostPrimary.nodeID }
+        let verdict = SyncFailoverRule.evaluate(mode: settings.synchronousMode, nodes: nodes)
+        switch verdict {
+        case .unconstrained:
+            return (verdict, nil, nil)
+        case .blocked(let reason):
+            return (verdict, "no promotion: " + reason, nil)
+        case .proven(let required, let record, let reporters):
+            let set = SyncFailoverRule.describe(record.set, nodes)
+            let who = reporters.map { id in nodes.first { $0.nodeID == id }?.label ?? "node \(id)" }.joined(separator: ", ")
+            guard (winner.lastReceivedLSN ?? .zero) >= required else {
+                return (verdict, "no promotion: \(who) of the synchronous set \(set) reported, the most advanced at LSN "
+                        + "\(required), but the best promotion candidate \(winner.label) is at LSN "
+                        + "\(winner.lastReceivedLSN.map(String.init(describing:)) ?? "unknown") and may lack acknowledged commits", nil)
+            }
+            return (verdict, nil, "holds every acknowledged commit: \(reporters.count) of the synchronous set \(set) reported "
+                    + "(record generation \(record.generation)), the most advanced at LSN \(required)")
+        }
     }
 
     /// A node out of recovery on a timeline older than the newest one seen is a former primary: never

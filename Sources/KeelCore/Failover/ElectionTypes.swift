@@ -54,6 +54,8 @@ public struct ElectionReport: Sendable, Equatable {
         case primaryVisible = "primary still visible"
         /// The visible nodes are not more than half of the nodes sharing the upstream.
         case quorum
+        /// `synchronous_mode`: no standby can be proven to hold every acknowledged commit.
+        case synchronousQuorum = "synchronous quorum"
     }
 
     /// A standby that cannot be the candidate, and why.
@@ -95,6 +97,8 @@ public struct ElectionReport: Sendable, Equatable {
     /// Otherwise eligible standbys left out of the ranking because this node elected them before and
     /// they did not become primary within `primary_notification_timeout` (also in `exclusions`).
     public var failedCandidatesExcluded: [Int] = []
+    /// `synchronous_mode`'s verdict on the winner (`nil` when the ranking found none).
+    public var synchronous: SyncFailoverRule.Verdict?
 
     /// A report.
     public init(outcome: ElectionOutcome, cancellation: Cancellation? = nil, visible: Int, sharedUpstream: Int,

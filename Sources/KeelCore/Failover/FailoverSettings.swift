@@ -46,6 +46,12 @@ public struct FailoverSettings: Sendable, Equatable {
     /// `always_promote`: promote even when the local copy of the metadata is stale (default
     /// false). Carried for the promote operation; the decision core does not read it.
     public var alwaysPromote: Bool
+    /// `logical_slot_failover`: the election prefers a standby holding the synced logical slots and refuses
+    /// one holding none (unless `alwaysPromote`); see `LogicalSlotFailover.rank`.
+    public var logicalSlotFailover: Bool
+    /// `synchronous_mode`: with `quorum:N` the election promotes only a standby proven to hold every
+    /// acknowledged commit (`SyncFailoverRule`). Default `.off`.
+    public var synchronousMode: SynchronousMode = .off
 
     /// Settings with repmgr 5.3's defaults for everything not given.
     public init(nodeID: Int, mode: FailoverMode = .manual, priority: Int = 100, location: String = "default",
@@ -53,7 +59,7 @@ public struct FailoverSettings: Sendable, Equatable {
                 primaryVisibilityConsensus: Bool = false, standbyDisconnectOnFailover: Bool = false,
                 siblingNodesDisconnectTimeout: Double = 30, hasValidationCommand: Bool = false,
                 electionRerunInterval: Double = 15, primaryNotificationTimeout: Double = 60,
-                degradedMonitoringTimeout: Double? = nil, alwaysPromote: Bool = false) {
+                degradedMonitoringTimeout: Double? = nil, alwaysPromote: Bool = false, logicalSlotFailover: Bool = false) {
         self.nodeID = nodeID
         self.mode = mode
         self.priority = priority
@@ -69,6 +75,7 @@ public struct FailoverSettings: Sendable, Equatable {
         self.primaryNotificationTimeout = primaryNotificationTimeout
         self.degradedMonitoringTimeout = degradedMonitoringTimeout
         self.alwaysPromote = alwaysPromote
+        self.logicalSlotFailover = logicalSlotFailover
     }
 
     /// The failover settings of a loaded configuration (explicit values or repmgr's defaults).
@@ -91,8 +98,10 @@ public struct FailoverSettings: Sendable, Equatable {
             electionRerunInterval: Double(config.electionRerunInterval),
             primaryNotificationTimeout: Double(config.int("primary_notification_timeout")),
             degradedMonitoringTimeout: degraded > 0 ? Double(degraded) : nil,
-            alwaysPromote: config.bool("always_promote")
+            alwaysPromote: config.bool("always_promote"),
+            logicalSlotFailover: config.logicalSlotFailover
         )
+        synchronousMode = config.synchronousMode
     }
 
     /// Seconds within which a sibling that saw the primary counts as still seeing it:

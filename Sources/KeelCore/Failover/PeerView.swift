@@ -33,12 +33,21 @@ public struct PeerView: Sendable, Equatable {
     /// The node's timeline, when it answered; a node out of recovery on a timeline older than another
     /// node's is a former primary, never followed.
     public var timeline: Int?
+    /// PostgreSQL 17+: the logical slots synced from the primary (`synced`, not invalidated) with their
+    /// `confirmed_flush_lsn`; `nil` when unknown (older server, unreachable, or not asked).
+    public var syncedLogicalSlots: [String: LSN]?
+    /// The synchronous-mode record as this node's (replicated) metadata holds it; `nil` when none.
+    public var syncRecord: SyncRecord?
+    /// True when the node's replay has caught up with the WAL it received (its metadata, the record
+    /// included, is as new as its LSN says). Unreachable nodes: irrelevant.
+    public var replayCaughtUp: Bool
 
     /// A node view; unreachable, unknown and "sees nothing" unless told otherwise.
     public init(nodeID: Int, name: String, type: NodeType, upstreamNodeID: Int? = nil, location: String = "default",
                 priority: Int = 100, active: Bool = true, reachable: Bool = false, isInRecovery: Bool? = nil,
                 lastReceivedLSN: LSN? = nil, seesPrimary: Bool = false, upstreamIsNewPrimary: Int? = nil,
-                timeline: Int? = nil) {
+                timeline: Int? = nil, syncedLogicalSlots: [String: LSN]? = nil,
+                syncRecord: SyncRecord? = nil, replayCaughtUp: Bool = true) {
         self.nodeID = nodeID
         self.name = name
         self.type = type
@@ -52,6 +61,9 @@ public struct PeerView: Sendable, Equatable {
         self.seesPrimary = seesPrimary
         self.upstreamIsNewPrimary = upstreamIsNewPrimary
         self.timeline = timeline
+        self.syncedLogicalSlots = syncedLogicalSlots
+        self.syncRecord = syncRecord
+        self.replayCaughtUp = replayCaughtUp
     }
 
     /// `node "name" (ID: n)`, the way repmgr names a node in its log lines.

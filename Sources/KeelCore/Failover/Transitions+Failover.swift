@@ -66,6 +66,19 @@ extension Transitions {
                    .notify(event: .failoverAborted, success: true, details: details)]
                 + m.enterMonitoring(t.now)
         },
+        row(.electionBlocked, .electing, .election, when: "cancelled: synchronous_mode proves no standby complete",
+            .waitingToRerun, "blocked: record failover_blocked, rerun the election after election_rerun_interval",
+            if: { _, t in t.report?.cancellation == .synchronousQuorum }) { m, t in
+            let interval = m.settings.electionRerunInterval
+            m.state = .waitingToRerun(until: t.now + interval)
+            let sentence = t.report!.sentence
+            return m.restartWALReceiver()
+                + [.log(level: .warning, message: sentence + "; rerunning the election in \(formatSeconds(interval)) s "
+                        + "(election_rerun_interval) unless upstream \(m.upstream) reconnects"),
+                   .notify(event: .failoverBlocked, success: false, details: sentence),
+                   .scheduleTimer(at: t.now + interval),
+                   .scheduleCheck(at: t.now + m.settings.monitorInterval)]
+        },
         row(.electionCancelled, .electing, .election, when: "cancelled (location, consensus, quorum, two primaries)",
             .degraded, "cancelled: record repmgrd_failover_aborted, degraded monitoring",
             if: { _, t in t.report?.cancellation != nil }) { m, t in

@@ -5,7 +5,7 @@ public enum TransitionID: String, Sendable, Equatable, CaseIterable {
     case reconnectExhaustedElect
     case siblingsDisconnected, siblingWaitOver
     case electionWonValidate, electionWon, electionLost, electionFollowExisting, electionPrimaryReappeared
-    case electionCancelled, electionNoCandidate
+    case electionBlocked, electionCancelled, electionNoCandidate
     case electionUnavailable, electingUpstreamBack, electionRetry
     case validationAllowed, validationVetoed
     case rerunUpstreamBack, rerunUpstreamStillLost, rerunDisconnectSiblings, rerunElect

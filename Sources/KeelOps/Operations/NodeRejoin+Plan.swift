@@ -175,6 +175,7 @@ extension NodeRejoin {
         let config = context.config
         var settings: [(name: String, value: String)] = [("primary_conninfo", primaryConninfo)]
         if config.useReplicationSlots { settings.append(("primary_slot_name", NodeRecord.slotName(for: config.nodeID))) }
+        settings += LogicalSlots.standbySettings(config: config, logger: context.logger)
         do {
             try DataDirectory(config.dataDirectory).writeStandbyConfiguration(settings)
         } catch {

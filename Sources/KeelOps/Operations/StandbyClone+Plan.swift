@@ -160,6 +160,7 @@ extension StandbyClone {
         let config = context.config
         var settings: [(name: String, value: String)] = [("primary_conninfo", primaryConninfo)]
         if config.useReplicationSlots { settings.append(("primary_slot_name", NodeRecord.slotName(for: config.nodeID))) }
+        settings += LogicalSlots.standbySettings(config: config, logger: context.logger)
         for key in ["restore_command", "archive_cleanup_command", "recovery_min_apply_delay"] {
             let value = key == "recovery_min_apply_delay" ? options.recoveryMinApplyDelay ?? config.string(key) : config.string(key)
             if !value.isEmpty { settings.append((key, value)) }

@@ -125,9 +125,12 @@ public struct StandbyClone {
 
     /// `primary_conninfo` for a standby of `upstream`: the upstream's conninfo with `user` = the
     /// replication user, `application_name` = `node_name`, without `dbname`; with `password` only when
-    /// `use_primary_conninfo_password`, `passfile` when configured.
+    /// `use_primary_conninfo_password`, `passfile` when configured. With `logical_slot_failover` the
+    /// upstream's `dbname` stays: PostgreSQL's slot sync worker connects to that database.
     public static func primaryConninfo(upstream: String, config: KeelConfig, replicationUser: String) -> String {
-        var conninfo = Conninfo.removing(["dbname", "replication", "password", "target_session_attrs"], from: upstream)
+        let dropped: Set<String> = config.logicalSlotFailover ? ["replication", "password", "target_session_attrs"]
+            : ["dbname", "replication", "password", "target_session_attrs"]
+        var conninfo = Conninfo.removing(dropped, from: upstream)
         conninfo = Conninfo.setting("user", to: replicationUser, in: conninfo)
         conninfo = Conninfo.setting("application_name", to: config.nodeName, in: conninfo)
         if config.bool("use_primary_conninfo_password"), let password = ProcessInfo.processInfo.environment["PGPASSWORD"] {

@@ -120,6 +120,9 @@ extension StandbyFollow {
             } else {
                 try local.query("ALTER SYSTEM RESET primary_slot_name")
             }
+            for setting in LogicalSlots.standbySettings(config: config, logger: context.logger) {
+                try alterSystem(local, setting.name, setting.value)
+            }
         }
     }
 

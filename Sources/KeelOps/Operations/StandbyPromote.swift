@@ -149,6 +149,8 @@ public struct StandbyPromote {
         log.notice("promoting standby to primary")
         let clock = ContinuousClock()
         let started = clock.now
+        // logical_slot_failover: the synced logical slots this standby holds, named in the event once promoted.
+        let syncedSlots = config.logicalSlotFailover ? LogicalSlots.failoverSlots(local) : nil
         if promoteCommand.isEmpty {
             log.info("executing: SELECT pg_catalog.pg_promote(wait := false)")
             let sent = try context.query { try local.queryRow("SELECT pg_catalog.pg_promote(wait := false) AS sent")?.bool("sent") }
@@ -203,7 +205,13 @@ public struct StandbyPromote {
             let name = nodes.first { $0.nodeID == id }?.nodeName ?? "?"
             log.info("node \"\(name)\" (ID: \(id)) is now marked inactive")
         }
-        let details = "server \"\(config.nodeName)\" (ID: \(config.nodeID)) was successfully promoted to primary"
+        var details = "server \"\(config.nodeName)\" (ID: \(config.nodeID)) was successfully promoted to primary"
+        if config.logicalSlotFailover {
+            // The standbys' physical slots do not exist here yet: a stale synchronized_standby_slots copied from
+            // the former primary would hold every logical walsender back.
+            LogicalSlots.keepSynchronizedStandbySlots(primary, config: config, nodes: (try? newStore.nodes()) ?? nodes, logger: log)
+            details += "; " + (LogicalSlotFailover.movedSlots(syncedSlots ?? [:]) ?? "no synced logical slots moved")
+        }
         await EventWriter(context: context).record(.standbyPromote, details: details, on: primary)
         log.notice("STANDBY PROMOTE successful", metadata: ["detail": "\(details)"])
         takeLeaderKey()

@@ -83,7 +83,13 @@ extension StandbySwitchover {
                 if result.flatMap({ ShutdownState(parsing: $0.stdout) }) != .up { unreachable.append(sibling) }
             }
         }
-        let facts = try evaluateReadiness(info: info, local: local, primaryRecord: primaryRecord, siblings: siblings, unreachable: unreachable)
+        // logical_slot_failover: the primary's failover logical slots should already be synced here.
+        let slotFinding = config.logicalSlotFailover
+            ? LogicalSlotFailover.switchoverFinding(primarySlots: LogicalSlots.failoverSlots(primary), candidateSlots: LogicalSlots.failoverSlots(local),
+                                                    alwaysPromote: options.alwaysPromote)
+            : nil
+        let facts = try evaluateReadiness(info: info, local: local, primaryRecord: primaryRecord, siblings: siblings, unreachable: unreachable,
+                                          extra: slotFinding.map { [$0] } ?? [])
         log.info("replication lag \(info.replayLagSeconds ?? 0) seconds, \(facts.freeWalSenders) free walsenders on this node")
         return SwitchoverPlan(localRecord: localRecord, primary: primary, primaryRecord: primaryRecord, primaryLabel: primaryLabel,
                               primaryRemote: primaryRemote, nodes: nodes, siblings: siblings, unreachableSiblings: unreachable)
@@ -92,7 +98,7 @@ extension StandbySwitchover {
     /// `SwitchoverPrecheck`'s decisions on this standby's streaming, lag, replay and capacity for the old
     /// primary (and the siblings with `--siblings-follow`): warnings are logged, refusals thrown (18).
     private func evaluateReadiness(info: ServerInfo, local: Connection, primaryRecord: NodeRecord,
-                                   siblings: [NodeRecord], unreachable: [NodeRecord]) throws -> SwitchoverFacts {
+                                   siblings: [NodeRecord], unreachable: [NodeRecord], extra: [SwitchoverFinding]) throws -> SwitchoverFacts {
         let config = context.config
         let log = context.logger
         let sender = info.walReceiverSender
@@ -106,7 +112,7 @@ extension StandbySwitchover {
             freeWalSenders: info.maxWalSenders - info.walSendersInUse, neededWalSenders: attaching,
             useSlots: config.useReplicationSlots, freeSlots: info.maxReplicationSlots - info.replicationSlotsInUse, neededSlots: attaching,
             unreachableSiblings: unreachable.map { "node \"\($0.nodeName)\" (ID: \($0.nodeID))" }, force: context.force)
-        let findings = SwitchoverPrecheck.evaluate(facts)
+        let findings = SwitchoverPrecheck.evaluate(facts) + extra
         for warning in findings where warning.severity == .warning { log.warning("\(warning.message)") }
         let refusals = findings.filter { $0.severity == .refusal }
         if let first = refusals.first {

@@ -30,7 +30,7 @@ public struct PostgresBinaries: Sendable {
         let pathDirs = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
         var dirs = pathDirs
         if let majorVersion { dirs.append("/usr/lib/postgresql/\(majorVersion)/bin") }
-        dirs.append(contentsOf: ["/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin"])
+        dirs.append(contentsOf: ["/usr/lib/postgresql/18/bin", "/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin"])
         for dir in dirs {
             let candidate = PathString.join(dir, program)
             // Debian's /usr/bin wrappers pick a cluster of their own: prefer the versioned directory.

@@ -6,5 +6,5 @@ public struct Migration: Sendable {
     public let statements: [String]
 
     /// Every migration in order. Append, never edit a released one.
-    public static let all: [Migration] = [.v1RepmgrSchema, .v2DaemonState]
+    public static let all: [Migration] = [.v1RepmgrSchema, .v2DaemonState, .v3SyncQuorum]
 }
