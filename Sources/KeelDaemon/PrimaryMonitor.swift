@@ -53,12 +53,7 @@ struct PrimaryMonitor {
             let nodes = (try? store.nodes()) ?? []
             let paused = (try? store.isPaused(nodeID: config.nodeID)) ?? false
             (silence.nodes, silence.timeline, silence.term) = (nodes, info.timeline, (try? store.votingTerm()) ?? nil)
-            if let lease, let reason = lease.round(info: info) {
-                let term = (try? store.votingTerm()) ?? nil
-                let done = await FenceEffector(runtime: runtime).fence(local: local, reason: .leaseLost, details: reason,
-                                                                       timeline: info.timeline, term: term, eventOn: nil, primary: nil)
-                if done { return }
-            }
+            if let lease, await fencedForLease(lease, local: local, info: info) { return }
             let outcome = await guardian.check(local: local, info: info, nodes: nodes, paused: paused)
             lease?.seesEveryStandby = guardian.seesEveryStandby(nodes)
             switch outcome {
@@ -80,5 +75,13 @@ struct PrimaryMonitor {
                            lease?.deadline ?? .infinity)
             try await runtime.sleep(next - runtime.now)
         }
+    }
+
+    /// With a consensus store: one attempt on the leader key; true when `LeaseRule` said fence and the fence held.
+    private func fencedForLease(_ lease: LeaderLease, local: Connection, info: ServerInfo) async -> Bool {
+        guard let reason = lease.round(info: info) else { return false }
+        let term = (try? MetadataStore(connection: local).votingTerm()) ?? nil
+        return await FenceEffector(runtime: runtime).fence(local: local, reason: .leaseLost, details: reason,
+                                                           timeline: info.timeline, term: term, eventOn: nil, primary: nil)
     }
 }
