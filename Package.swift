@@ -26,11 +26,13 @@ let package = Package(
         .target(name: "CLuaShim", dependencies: ["CLua"]),
         .target(name: "KeelCore"),
         .target(name: "KeelPostgres", dependencies: ["CLibPQ", "KeelCore"]),
+        // The optional consensus store: etcd's v3 JSON gateway over a small HTTP/1.1 client (no dependency).
+        .target(name: "KeelDCS", dependencies: ["KeelCore"]),
         .target(name: "KeelLua", dependencies: ["CLuaShim", "CLua", "KeelCore"]),
         .target(
             name: "KeelOps",
             dependencies: [
-                "KeelCore", "KeelPostgres", "KeelLua",
+                "KeelCore", "KeelPostgres", "KeelLua", "KeelDCS",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -39,14 +41,14 @@ let package = Package(
         .executableTarget(
             name: "keel",
             dependencies: [
-                "KeelOps", "KeelCore",
+                "KeelOps", "KeelCore", "KeelDCS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .target(
             name: "KeelDaemon",
             dependencies: [
-                "KeelCore", "KeelPostgres", "KeelOps",
+                "KeelCore", "KeelPostgres", "KeelOps", "KeelDCS",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -68,7 +70,8 @@ let package = Package(
         .testTarget(name: "KeelCoreTests", dependencies: ["KeelCore"]),
         .testTarget(name: "KeelLuaTests", dependencies: ["KeelLua", "KeelCore"]),
         .testTarget(name: "KeelOpsTests", dependencies: ["KeelOps", "KeelPostgres", "KeelLua", "KeelCore", "KeelTesting"]),
-        .testTarget(name: "KeelDaemonTests", dependencies: ["KeelDaemon", "KeelCore"]),
-        .testTarget(name: "KeelIntegrationTests", dependencies: ["KeelTesting", "KeelOps", "KeelPostgres", "KeelCore"]),
+        .testTarget(name: "KeelDaemonTests", dependencies: ["KeelDaemon", "KeelCore", "KeelDCS"]),
+        .testTarget(name: "KeelDCSTests", dependencies: ["KeelDCS", "KeelCore"]),
+        .testTarget(name: "KeelIntegrationTests", dependencies: ["KeelTesting", "KeelOps", "KeelPostgres", "KeelCore", "KeelDCS"]),
     ]
 )

@@ -25,6 +25,9 @@ protocol ClusterPort: AnyObject {
     func setPrimaryConninfo(_ conninfo: String) -> Bool
     /// `failover_validation_command` (allowed, reason).
     func runValidation(_ context: ValidationContext) async -> (Bool, String?)
+    /// With a consensus store (`dcs`): wins the leader key before a promotion, retrying while the lost
+    /// primary's lease may still run (`ClaimRule`). `nil` = this node may promote; else why it may not.
+    func claimLeadership() async -> String?
     /// `promote_command` or Keel's own promote (succeeded, detail).
     func promote(term: Int) async -> (Bool, String)
     /// `follow_command` or Keel's own follow (succeeded, detail).
@@ -33,6 +36,11 @@ protocol ClusterPort: AnyObject {
     func notify(_ event: EventName, success: Bool, details: String)
     /// A log line.
     func log(_ level: LogLevel, _ message: String)
+}
+
+extension ClusterPort {
+    /// Without a consensus store the election alone decides.
+    func claimLeadership() async -> String? { nil }
 }
 
 /// What the local server says about itself.

@@ -9,6 +9,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import KeelCore
+import KeelDCS
 import KeelOps
 import KeelPostgres
 import Logging
@@ -32,6 +33,9 @@ public final class DaemonRuntime: @unchecked Sendable {
     public let metrics = KeelMetrics()
     /// When the monitoring loop last ran and how long it then meant to sleep (`/liveness`).
     private var loopBeat: (at: Double, sleep: Double)?
+    /// The consensus-store session (`dcs`), made on first use; it outlives the role's monitors, so that a
+    /// standby that won the leader key keeps its lease as it becomes the primary.
+    private var consensusSession: LeaderSession?
 
     public init(config: KeelConfig, logger: Logger) {
         self.currentConfig = config
@@ -46,6 +50,21 @@ public final class DaemonRuntime: @unchecked Sendable {
 
     /// Installs a reloaded configuration (the caller has validated it).
     public func replaceConfig(_ config: KeelConfig) { lock.withLock { currentConfig = config } }
+
+    /// The consensus-store session when `dcs` is set (`nil` otherwise). `dcs` is read at start only.
+    public var consensus: LeaderSession? {
+        lock.withLock {
+            if let consensusSession { return consensusSession }
+            guard let settings = DCSSettings(config: currentConfig) else { return nil }
+            let origin = self.origin
+            let session = LeaderSession(store: EtcdStore(settings), settings: settings, nodeID: currentConfig.nodeID, clock: {
+                let d = ContinuousClock.now - origin
+                return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            })
+            consensusSession = session
+            return session
+        }
+    }
 
     /// Seconds on the monotonic clock since keeld started.
     public var now: Double {

@@ -37,6 +37,8 @@ final class FenceGuard {
     private var formerReported = false
     /// When a `fence_action` last failed: it is retried after `retryDelay`, the fast step every round.
     private var failedAt: Double?
+    /// What the last probe round saw.
+    private(set) var lastSightings: [NodeSighting] = []
 
     init(runtime: DaemonRuntime) {
         self.runtime = runtime
@@ -63,6 +65,7 @@ final class FenceGuard {
         guard let me = nodes.first(where: { $0.nodeID == config.nodeID }) else { return .primary }
         let others = nodes.filter { $0.nodeID != me.nodeID }
         let sightings = await probe.round(others, timeout: settings.timing.probeTimeout)
+        lastSightings = sightings
         let term = (try? MetadataStore(connection: local).votingTerm()) ?? nil
         let (view, peers) = FenceProbe.views(me: me, nodes: nodes, sightings: sightings)
         let verdict = IsolationRule.evaluate(primary: view, peers: peers, mode: settings.mode)
@@ -141,6 +144,12 @@ final class FenceGuard {
         runtime.logger.notice("\(details)")
         runtime.event(.nodeUnfenced, details: details, on: local)
         return .primary
+    }
+
+    /// True when the last probe round reached every active standby among `nodes` (`dcs_failsafe`).
+    func seesEveryStandby(_ nodes: [NodeRecord]) -> Bool {
+        let standbys = nodes.filter { $0.type == .standby && $0.active && $0.nodeID != runtime.config.nodeID }
+        return standbys.allSatisfy { node in lastSightings.contains { $0.nodeID == node.nodeID && $0.reachable } }
     }
 
     /// Seconds before a failed `fence_action` is tried again (the fast step holds meanwhile).

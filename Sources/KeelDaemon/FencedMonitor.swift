@@ -7,6 +7,7 @@ import Foundation
 import Glibc
 #endif
 import KeelCore
+import KeelDCS
 import KeelOps
 import KeelPostgres
 
@@ -39,6 +40,7 @@ struct FencedMonitor {
                 runtime.logger.notice("\(config.nodeLabel) streams from an upstream again (rejoined): fence ended")
                 return
             }
+            publishFenced(info)
             let nodes = (try? MetadataStore(connection: local).nodes()) ?? []
             let others = nodes.filter { $0.nodeID != config.nodeID }
             let settings = FenceSettings(config: config)
@@ -55,13 +57,37 @@ struct FencedMonitor {
                 let verdict = IsolationRule.evaluate(primary: view, peers: peers, mode: settings.mode)
                 let blocker = UnfenceRule.blocker(fact: fact, timeline: info.timeline, term: term, sightings: sightings, isolation: verdict)
                 allowedRounds = blocker == nil ? allowedRounds + 1 : 0
-                if allowedRounds >= 2 {
+                if allowedRounds >= 2, holdsLeaderKey() {
                     await unfence(local: local, fact: fact, verdict: verdict, term: term)
                     return
                 }
             }
             try await runtime.sleep(roundStart + Double(config.monitorIntervalSecs) - runtime.now)
         }
+    }
+
+    /// With a consensus store: a fenced node gives the leader key up (the standbys may win it at once rather
+    /// than after its lease) and publishes that it is fenced.
+    private func publishFenced(_ info: ServerInfo) {
+        guard let session = runtime.consensus else { return }
+        if (try? session.release()) == true {
+            runtime.logger.notice("released the leader key \(session.settings.leaderKey): this node is fenced")
+        }
+        try? session.publish(MemberStatus(role: "standby", name: runtime.config.nodeName, lsn: info.lsn.map { "\($0)" },
+                                          timeline: info.timeline, fenced: true))
+    }
+
+    /// With a consensus store, a fenced node is unfenced only once it holds the leader key again (the store
+    /// is back and no other node won it); without one, always true.
+    private func holdsLeaderKey() -> Bool {
+        guard let session = runtime.consensus else { return true }
+        let observation = session.attempt()
+        guard case .held = observation else {
+            runtime.logger.info("not unfencing yet: the leader key is not won (\(observation))")
+            return false
+        }
+        runtime.logger.notice("won the leader key \(session.settings.leaderKey) again")
+        return true
     }
 
     /// `auto_rejoin=on`: stops the server, then `keel node rejoin --force-rewind` against the current

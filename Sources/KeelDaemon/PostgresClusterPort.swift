@@ -65,6 +65,13 @@ final class PostgresClusterPort: ClusterPort {
     func checkUpstream() -> Bool {
         guard let upstream = records().upstream else { return false }
         watcher.watch(upstream.conninfo)
+        guard reachable(upstream) else { return false }
+        // With a consensus store, a primary that fenced itself (it lost its lease) is lost: it runs in recovery.
+        guard runtime.consensus != nil, upstream.type == .primary else { return true }
+        return upstreamTakesWrites(upstream)
+    }
+
+    private func reachable(_ upstream: NodeRecord) -> Bool {
         switch runtime.config.connectionCheckType {
         case .ping:
             return runtime.ping(upstream.conninfo) == .ok

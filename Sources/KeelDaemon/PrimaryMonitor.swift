@@ -22,6 +22,7 @@ struct PrimaryMonitor {
         let log = runtime.logger
         let guardian = FenceGuard(runtime: runtime)
         let silence = SilentPrimaryFence(runtime: runtime)
+        let lease = LeaderLease(runtime: runtime)
         guardian.reassertIfFenced(local: local)
         _ = try? Migrator(connection: local).migrate()
         var tracker = ChildNodeTracker(settings: .init(config: runtime.config))
@@ -52,7 +53,10 @@ struct PrimaryMonitor {
             let nodes = (try? store.nodes()) ?? []
             let paused = (try? store.isPaused(nodeID: config.nodeID)) ?? false
             (silence.nodes, silence.timeline, silence.term) = (nodes, info.timeline, (try? store.votingTerm()) ?? nil)
-            switch await guardian.check(local: local, info: info, nodes: nodes, paused: paused) {
+            if let lease, await fencedForLease(lease, local: local, info: info) { return }
+            let outcome = await guardian.check(local: local, info: info, nodes: nodes, paused: paused)
+            lease?.seesEveryStandby = guardian.seesEveryStandby(nodes)
+            switch outcome {
             case .fenced:
                 return
             case .standAside:
@@ -67,8 +71,17 @@ struct PrimaryMonitor {
                     await ChildNodeCheck(runtime: runtime).run(local: local, nodes: nodes, tracker: &tracker, now: now)
                 }
             }
-            let next = min(roundStart + Double(config.monitorIntervalSecs), guardian.fenceDeadline ?? .infinity)
+            let next = min(roundStart + Double(config.monitorIntervalSecs), guardian.fenceDeadline ?? .infinity,
+                           lease?.deadline ?? .infinity)
             try await runtime.sleep(next - runtime.now)
         }
+    }
+
+    /// With a consensus store: one attempt on the leader key; true when `LeaseRule` said fence and the fence held.
+    private func fencedForLease(_ lease: LeaderLease, local: Connection, info: ServerInfo) async -> Bool {
+        guard let reason = lease.round(info: info) else { return false }
+        let term = (try? MetadataStore(connection: local).votingTerm()) ?? nil
+        return await FenceEffector(runtime: runtime).fence(local: local, reason: .leaseLost, details: reason,
+                                                           timeline: info.timeline, term: term, eventOn: nil, primary: nil)
     }
 }

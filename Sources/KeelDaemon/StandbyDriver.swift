@@ -176,6 +176,10 @@ final class StandbyDriver {
             let (allowed, reason) = await port.runValidation(context)
             return .validation(now: clock(), allowed: allowed, reason: reason)
         case .promote(let term):
+            if let refusal = await port.claimLeadership() {
+                return .promotion(now: clock(), succeeded: false, detail: "not promoted: \(refusal)")
+            }
+            try Task.checkCancellation()
             let (ok, detail) = await port.promote(term: term)
             if ok { facts.save(DaemonFacts(nodeID: machine.settings.nodeID)) }
             return .promotion(now: clock(), succeeded: ok, detail: detail)

@@ -19,6 +19,8 @@ final class StandbyMonitor {
     private let port: PostgresClusterPort
     private let driver: StandbyDriver
     private var nextStatusLog: Double
+    /// When the member status is published in the consensus store next (`dcs`).
+    private var nextPublish: Double = 0
 
     init(runtime: DaemonRuntime, heartbeat: Heartbeat, local: Connection) {
         self.runtime = runtime
@@ -58,6 +60,10 @@ final class StandbyMonitor {
                 return
             }
             logStatus(now: runtime.now)
+            if runtime.now >= nextPublish {
+                nextPublish = runtime.now + Double(runtime.config.monitorIntervalSecs)
+                port.publishStandbyStatus()
+            }
             runtime.loopRan(sleepingFor: driver.nextDeadline - runtime.now)
             woken = try await waker.sleep(driver.nextDeadline - runtime.now)
         }

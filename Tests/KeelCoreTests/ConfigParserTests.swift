@@ -594,13 +594,13 @@ struct ConfigAPITests {
             http_listen='127.0.0.1:8008'
             lua_hook_timeout=2
             lua_memory_limit=16
-            dcs='etcd3://127.0.0.1:2379'
+            dcs='etcd:http://127.0.0.1:2379'
 
             """)
         #expect(config.httpListen == "127.0.0.1:8008")
         #expect(config.luaHookTimeout == 2)
         #expect(config.luaMemoryLimitMB == 16)
-        #expect(config.dcs == "etcd3://127.0.0.1:2379")
+        #expect(config.dcs == "etcd:http://127.0.0.1:2379")
     }
 
     @Test("a bad http_listen is refused at load, naming the file, line and key")

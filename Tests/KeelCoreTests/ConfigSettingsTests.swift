@@ -32,7 +32,8 @@ struct ConfigSettingsTests {
     func completeness() {
         let names = ConfigSettings.all.map(\.name)
         #expect(Set(names).count == names.count)
-        let keel = ["http_listen", "http_token_file", "remote_transport", "remote_http_port", "lua_hook_timeout", "lua_memory_limit", "dcs", "fencing", "fence_action", "fence_command",
+        let keel = ["http_listen", "http_token_file", "remote_transport", "remote_http_port", "lua_hook_timeout", "lua_memory_limit",
+                    "dcs", "dcs_ttl", "dcs_prefix", "cluster_name", "dcs_failsafe", "fencing", "fence_action", "fence_command",
                     "primary_isolation_timeout", "auto_rejoin", "logical_slot_failover",
                     "synchronous_mode", "synchronous_mode_strict"]
         for key in Self.repmgrKeys + keel {

@@ -97,6 +97,16 @@ final class FakeClusterPort: ClusterPort {
         return validationAllows ? (true, nil) : (false, "vetoed by the test")
     }
 
+    /// With a consensus store: why the leader key was not won (`nil`: won).
+    var claimRefusal: String?
+    /// `actions.count` when each claim was made (claims are not actions of a cluster without a store).
+    private(set) var claims: [Int] = []
+
+    func claimLeadership() async -> String? {
+        claims.append(actions.count)
+        return claimRefusal
+    }
+
     func promote(term: Int) async -> (Bool, String) {
         actions.append("promote \(term)")
         if promoteSucceeds { local?.inRecovery = false; promotions += 1 }

@@ -52,6 +52,7 @@ extension KeelConfig {
         }
 
         checkKeelKeyValues(values, file: file, log: &log)
+        checkConsensusKeys(values, at: at, log: &log)
 
         // warning < critical pairs, reconnect >= rejoin
         checkOrder(values, lower: "archive_ready_warning", upper: "archive_ready_critical", strict: true,
@@ -156,6 +157,27 @@ extension KeelConfig {
             guard !template.hasPrefix("lua:"), let problem = Placeholders.secondLevelWarning(template, letters: letters) else { continue }
             let location = values.locations[key]
             log.warning(location?.file ?? file, location?.line, key, problem)
+        }
+    }
+
+    /// `dcs` (the endpoint list), `dcs_prefix` (absolute) and `cluster_name` (one path segment).
+    private static func checkConsensusKeys(_ values: ConfigValues, at: (String) -> (file: String, line: Int?),
+                                           log: inout DiagnosticLog) {
+        do throws(KeelError) {
+            _ = try DCSSettings.parse(values.string("dcs"))
+        } catch {
+            let place = at("dcs")
+            log.error(place.file, place.line, "dcs", error.message)
+        }
+        let prefix = values.string("dcs_prefix")
+        if !prefix.isEmpty, !prefix.hasPrefix("/") {
+            let place = at("dcs_prefix")
+            log.error(place.file, place.line, "dcs_prefix", "must start with \"/\" (provided: \"\(prefix)\")")
+        }
+        let name = values.string("cluster_name")
+        if name.isEmpty || name.contains("/") || !name.utf8.allSatisfy({ $0 > 0x20 && $0 <= 0x7E }) {
+            let place = at("cluster_name")
+            log.error(place.file, place.line, "cluster_name", "must be printable ASCII without spaces or \"/\" (provided: \"\(name)\")")
         }
     }
 }

@@ -6,6 +6,8 @@ public enum FenceReason: String, Sendable, Equatable, Codable {
     case isolated
     /// The local server ran as primary but stopped answering (`SilenceRule`): keeld ended it.
     case silent
+    /// It could not renew its leader lease in the consensus store in time, or another node holds the key.
+    case leaseLost = "dcs_lease_lost"
 }
 
 /// The fence a node set on itself, as persisted in its data directory so that it survives a keeld

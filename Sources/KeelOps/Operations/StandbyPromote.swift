@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import KeelCore
+import KeelDCS
 import KeelPostgres
 
 /// What `StandbyPromote.run()` did (or, with `--dry-run`, found).
@@ -213,6 +214,7 @@ public struct StandbyPromote {
         }
         await EventWriter(context: context).record(.standbyPromote, details: details, on: primary)
         log.notice("STANDBY PROMOTE successful", metadata: ["detail": "\(details)"])
+        takeLeaderKey()
         log.info("new timeline \(after.timeline), current LSN \(after.lsn?.description ?? "?"), promotion took \(String(cFormat: "%.1f", elapsed)) seconds")
         var result = PromoteResult(nodeID: config.nodeID, timeline: after.timeline, lsn: after.lsn, elapsedSeconds: elapsed,
                                    formerPrimaryIDs: demoted, votingTerm: term)
@@ -227,6 +229,19 @@ public struct StandbyPromote {
             }
         }
         return result
+    }
+
+    /// With a consensus store (`dcs`): the leader key moves to this node now, not after the former holder's lease.
+    private func takeLeaderKey() {
+        guard let settings = DCSSettings(config: context.config) else { return }
+        do {
+            let sentence = try LeaderHandover.takeOver(settings, nodeID: context.config.nodeID)
+            context.logger.notice("\(sentence)")
+        } catch {
+            context.logger.warning("unable to take the leader key in the consensus store: \(error)", metadata: [
+                "hint": "keeld on this node takes it once the former holder's lease expired, and fences this node if another node holds it",
+            ])
+        }
     }
 
     /// `--siblings-follow`: this node must have free walsenders (and slots, with `use_replication_slots`) for

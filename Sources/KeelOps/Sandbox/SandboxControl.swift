@@ -35,6 +35,7 @@ public struct SandboxControl {
         let manifest = try SandboxManifest.load(from: root)
         switch action {
         case .start:
+            if let etcd = manifest.etcd { try await SandboxEtcd.start(etcd, sandbox: root) }
             for node in manifest.nodes { try await startServer(node, manifest: manifest) }
             for node in manifest.nodes { try await startDaemon(node) }
             logger.notice("sandbox \"\(manifest.directory)\" started")
@@ -57,6 +58,11 @@ public struct SandboxControl {
                 if pg == nil || daemon == nil { allUp = false }
                 rows.append([String(node.id), node.name, node.role, String(node.port), pg.map { "running (\($0))" } ?? "stopped",
                              daemon.map { "running (\($0))" } ?? "stopped", node.configFile])
+            }
+            for m in manifest.etcd ?? [] {
+                let pid = SandboxEtcd.runningPID(m, sandbox: root)
+                if pid == nil { allUp = false }
+                rows.append(["", "etcd " + m.name, "etcd member", String(m.clientPort), pid.map { "running (\($0))" } ?? "stopped", "", ""])
             }
             output(TextTable(headers: ["ID", "Name", "Created as", "Port", "PostgreSQL", "keeld", "Configuration"], rows: rows).render())
             return allUp ? .success : .nodeStatus
@@ -110,6 +116,7 @@ public struct SandboxControl {
                 _ = try? await ProcessRunner.run(pgCtl, ["-w", "-D", node.dataDirectory, "-m", "immediate", "stop"], timeout: 30)
             }
         }
+        if let etcd = manifest.etcd { await SandboxEtcd.stop(etcd, sandbox: absolute(manifest.directory)) }
     }
 
     /// A program beside this `keel` binary (`keeld`).

@@ -32,9 +32,12 @@ public struct SandboxCreate {
         public var locations: [String]
         public var luaHooks: Bool
         public var pgBindir: String?
+        /// `--dcs etcd`: a 3-member etcd beside the nodes, and `dcs` set on every node.
+        public var etcd: Bool
 
         public init(nodes: Int = 3, witness: Bool = false, basePort: Int = 55432, locations: [String] = ["default"],
-                    luaHooks: Bool = false, pgBindir: String? = nil) {
+                    luaHooks: Bool = false, pgBindir: String? = nil, etcd: Bool = false) {
+            self.etcd = etcd
             self.nodes = nodes
             self.witness = witness
             self.basePort = basePort
@@ -77,6 +80,7 @@ public struct SandboxCreate {
         }
         let pgBindir = try Self.findBindir(options.pgBindir)
         let hooksSource = options.luaHooks ? try Self.findHooks() : nil
+        let etcd = options.etcd ? try SandboxEtcd.plan() : nil
 
         try fm.createDirectory(atPath: PathString.deletingLastComponent(directory), withIntermediateDirectories: true)
         if !exists, mkdir(directory, 0o700) != 0 {
@@ -89,15 +93,20 @@ public struct SandboxCreate {
                                  location: name == "witness" ? options.locations[0] : options.locations[i % options.locations.count],
                                  directory: directory + "/" + name)
         }
-        let manifest = SandboxManifest(directory: directory, pgBindir: pgBindir, nodes: nodes)
+        let manifest = SandboxManifest(directory: directory, pgBindir: pgBindir, nodes: nodes, etcd: etcd)
         try manifest.save()
         if let hooksSource { try installHooks(from: hooksSource) }
         for node in nodes {
             try fm.createDirectory(atPath: node.directory, withIntermediateDirectories: true)
-            try config(for: node, pgBindir: pgBindir).write(toFile: node.configFile, atomically: true, encoding: .utf8)
+            try config(for: node, pgBindir: pgBindir, etcd: etcd).write(toFile: node.configFile, atomically: true, encoding: .utf8)
         }
         let control = SandboxControl(directory: directory, logger: logger, output: output)
         let primary = nodes[0]
+        if let etcd {
+            try await stage("start a 3-member etcd on ports \(etcd.map { String($0.clientPort) }.joined(separator: ", "))") {
+                try await SandboxEtcd.start(etcd, sandbox: directory)
+            }
+        }
 
         try await stage("initdb and start the primary \"\(primary.name)\" on port \(primary.port)") {
             try await initdb(primary, pgBindir: pgBindir)
@@ -151,7 +160,7 @@ public struct SandboxCreate {
 
     /// keel.conf for `node`: identity, conninfo, data directory, binaries, slots, location, automatic
     /// failover with a short detection window, keeld's log and pid file; with --lua-hooks the hooks.
-    func config(for node: SandboxManifest.Node, pgBindir: String) -> String {
+    func config(for node: SandboxManifest.Node, pgBindir: String, etcd: [SandboxEtcd.Member]? = nil) -> String {
         var lines = [
             "# Keel sandbox node \"\(node.name)\" (created by keel sandbox create)",
             "node_id=\(node.id)",
@@ -173,6 +182,9 @@ public struct SandboxCreate {
             "repmgrd_pid_file='\(node.pidFile)'",
             "pg_ctl_options='-l \(node.serverLog)'",
         ]
+        if let etcd {
+            lines += ["dcs='\(SandboxEtcd.dcs(etcd))'", "dcs_ttl=10", "cluster_name='sandbox'"]
+        }
         if options.luaHooks {
             lines += [
                 "failover_validation_command='lua:\(directory)/hooks/failover_validation.lua#validate'",

@@ -29,6 +29,8 @@ public struct SandboxManifest: Codable, Sendable, Equatable {
     public var directory: String
     public var pgBindir: String
     public var nodes: [Node]
+    /// The etcd members of `--dcs etcd` (`nil`: none).
+    public var etcd: [SandboxEtcd.Member]?
 
     static func path(in directory: String) -> String { directory + "/sandbox.json" }
 
@@ -57,7 +59,7 @@ public struct SandboxManifest: Codable, Sendable, Equatable {
             node.directory = directory + "/" + node.name
             nodes.append(node)
         }
-        return SandboxManifest(directory: directory, pgBindir: try Self.bindir(of: nodes), nodes: nodes)
+        return SandboxManifest(directory: directory, pgBindir: try Self.bindir(of: nodes), nodes: nodes, etcd: stored.etcd)
     }
 
     /// The `pg_bindir` of the first node's `keel.conf` (checked to be the user's own), else the directory

@@ -43,7 +43,21 @@ struct Cluster: AsyncParsableCommand {
         @OptionGroup var global: GlobalOptions
 
         func execute() async throws {
-            try await perform { try await ClusterShow(context: try global.makeContext(fileOptional: true), compact: global.compact).run().rawValue }
+            try await perform {
+                let context = try global.makeContext(fileOptional: true)
+                let consensus = ConsensusSection(context: context)
+                let status: ExitStatus
+                do {
+                    status = try await ClusterShow(context: context, compact: global.compact).run()
+                } catch let error as KeelError where error.status == .dbConnection && consensus.isConfigured {
+                    // The node the metadata is read from is down: the consensus store still answers.
+                    context.logger.error("\(error.message)")
+                    consensus.print()
+                    return ExitStatus.nodeStatus.rawValue
+                }
+                consensus.print()
+                return status.rawValue
+            }
         }
     }
 

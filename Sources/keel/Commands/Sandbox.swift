@@ -34,12 +34,14 @@ struct Sandbox: AsyncParsableCommand {
         @Option(help: "Comma-separated locations given to the nodes in turn.") var locations: String = "default"
         @Flag(name: .customLong("lua-hooks"), help: "Wire in the sample Lua hooks (validation, notification).") var luaHooks = false
         @Option(name: [.customShort("b"), .customLong("pg_bindir"), .customLong("pg-bindir")], help: "PostgreSQL binaries.") var pgBindir: String?
+        @Option(help: "\"etcd\": start a 3-member etcd beside the nodes and set dcs on every node.") var dcs: String?
 
         func execute() async throws {
             let options = SandboxCreate.Options(nodes: nodes, witness: witness, basePort: basePort,
                                                 locations: locations.split(separator: ",").map { $0.trimmingSpaces() },
-                                                luaHooks: luaHooks, pgBindir: pgBindir)
+                                                luaHooks: luaHooks, pgBindir: pgBindir, etcd: dcs != nil)
             try await perform {
+                if let dcs, dcs != "etcd" { throw KeelError(.badConfig, "--dcs: unsupported store \"\(dcs)\" (only \"etcd\")") }
                 try await SandboxCreate(directory: common.directory, options: options, logger: common.logger).run()
                 return 0
             }
