@@ -22,6 +22,10 @@ struct ConsensusTests {
         try waitFor("node1 holds the leader key", timeout: 30) { etcd.value(leaderKey) == "1" }
         try waitFor("3 members published", timeout: 30) { (try? etcd.store().list(prefix: "/keel/keel/members/").count) == 3 }
         try c.server("node1").psql("CREATE TABLE t (id int); INSERT INTO t VALUES (1)")
+        // Replication is asynchronous: a kill right after the INSERT could lose the row on the standbys.
+        for standby in ["node2", "node3"] {
+            try waitFor("the row replayed on \(standby)", timeout: 30) { c.query(standby, "SELECT count(*) FROM t") == "1" }
+        }
     }
 
     static func id(_ node: String) -> String { String(node.dropFirst("node".count)) }
