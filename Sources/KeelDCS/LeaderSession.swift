@@ -22,6 +22,8 @@ public final class LeaderSession: @unchecked Sendable {
     private var confirmed: (lease: Int64, at: Double)?
     /// False once a release found the key not naming this node (a standby at rest asks nothing more).
     private var mayHoldKey = true
+    /// The last read of this node's pause key and when it was made (`storedPause`).
+    private var pauseRead: (answer: StoredPause, at: Double)?
 
     /// A session of node `nodeID` with `store`; `clock` is keeld's monotonic clock (seconds).
     public init(store: ConsensusStore, settings: DCSSettings, nodeID: Int, clock: @escaping @Sendable () -> Double) {
@@ -78,6 +80,25 @@ public final class LeaderSession: @unchecked Sendable {
         let released = try store.deleteIf(settings.leaderKey, value: String(nodeID))
         lock.withLock { lastHeld = nil; mayHoldKey = false; confirmed = nil }
         return released
+    }
+
+    /// This node's pause key (`keel service pause|unpause`). Read at most once a second; after a failure the
+    /// store is asked again only `dcs_ttl`/4 seconds later (meanwhile `.unreachable`), so that a store that
+    /// does not answer costs a monitoring round at most one call deadline now and then.
+    public func storedPause() -> StoredPause {
+        let now = clock()
+        if let last = lock.withLock({ pauseRead }) {
+            let wait: Double = if case .unreachable = last.answer { max(1, settings.ttl / 4) } else { 1 }
+            if now - last.at < wait { return last.answer }
+        }
+        let answer: StoredPause
+        do {
+            answer = StoredPause(value: try store.get(settings.pauseKey(nodeID))?.value)
+        } catch {
+            answer = .unreachable("\(error)")
+        }
+        lock.withLock { pauseRead = (answer, now) }
+        return answer
     }
 
     /// Publishes this node's status under `<prefix>members/<id>`, under the session's lease.
