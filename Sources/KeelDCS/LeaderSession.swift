@@ -22,8 +22,8 @@ public final class LeaderSession: @unchecked Sendable {
     private var confirmed: (lease: Int64, at: Double)?
     /// False once a release found the key not naming this node (a standby at rest asks nothing more).
     private var mayHoldKey = true
-    /// The last read of this node's pause key and when it was made (`storedPause`).
-    private var pauseRead: (answer: StoredPause, at: Double)?
+    /// The last read of this node's pause key, the metadata flag then, and when it was made (`storedPause`).
+    private var pauseRead: (answer: StoredPause, flag: Bool, at: Double)?
 
     /// A session of node `nodeID` with `store`; `clock` is keeld's monotonic clock (seconds).
     public init(store: ConsensusStore, settings: DCSSettings, nodeID: Int, clock: @escaping @Sendable () -> Double) {
@@ -82,14 +82,14 @@ public final class LeaderSession: @unchecked Sendable {
         return released
     }
 
-    /// This node's pause key (`keel service pause|unpause`). Read at most once a second; after a failure the
-    /// store is asked again only `dcs_ttl`/4 seconds later (meanwhile `.unreachable`), so that a store that
-    /// does not answer costs a monitoring round at most one call deadline now and then.
-    public func storedPause() -> StoredPause {
+    /// This node's pause key (`keel service pause|unpause`), read at most every `dcs_ttl`/4 seconds (as often
+    /// as a standby publishes; 1 s at least) — at once when `metadataFlag` (the pause flag in the metadata)
+    /// changed since the last read, since every writer of the flag writes the key too. A store that does not
+    /// answer gives `.unreachable`, so costs a monitoring round at most one call deadline now and then.
+    public func storedPause(metadataFlag: Bool) -> StoredPause {
         let now = clock()
-        if let last = lock.withLock({ pauseRead }) {
-            let wait: Double = if case .unreachable = last.answer { max(1, settings.ttl / 4) } else { 1 }
-            if now - last.at < wait { return last.answer }
+        if let last = lock.withLock({ pauseRead }), last.flag == metadataFlag, now - last.at < max(1, settings.ttl / 4) {
+            return last.answer
         }
         let answer: StoredPause
         do {
@@ -97,7 +97,7 @@ public final class LeaderSession: @unchecked Sendable {
         } catch {
             answer = .unreachable("\(error)")
         }
-        lock.withLock { pauseRead = (answer, now) }
+        lock.withLock { pauseRead = (answer, metadataFlag, now) }
         return answer
     }
 

@@ -15,7 +15,7 @@ extension DaemonRuntime {
     /// when it holds one (`PauseRule`), the flag when it holds none or the store does not answer (logged).
     static func pauseInForce(flag: Bool, session: LeaderSession?, logger: Logger) -> Bool {
         guard let session else { return flag }
-        let stored = session.storedPause()
+        let stored = session.storedPause(metadataFlag: flag)
         if case .unreachable(let reason) = stored {
             logger.debug("pause key not read from the consensus store (\(reason)): the metadata flag (\(flag)) is in force")
         }

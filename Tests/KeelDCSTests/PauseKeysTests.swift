@@ -40,24 +40,28 @@ struct PauseKeysTests {
         #expect(fallback.failure?.contains("unreachable") == true)
     }
 
-    @Test("keeld's read of its pause key: at most once a second, and after a failure only dcs_ttl/4 later")
+    @Test("keeld's read of its pause key: at most every dcs_ttl/4 seconds, also after a failure; at once when the metadata flag changed")
     func sessionRead() throws {
         let clock = TestClock()
         let store = InMemoryStore(clock: { clock.now })
         let session = LeaderSession(store: store, settings: Self.settings, nodeID: 2, clock: { clock.now })
-        #expect(session.storedPause() == .absent)
+        #expect(session.storedPause(metadataFlag: false) == .absent)
         try PauseKeys.write(true, nodeIDs: [1, 2], store: store, settings: Self.settings)
-        #expect(session.storedPause() == .absent, "cached within the second")
-        clock.advance(1)
-        #expect(session.storedPause() == .paused)
+        clock.advance(2)
+        #expect(session.storedPause(metadataFlag: false) == .absent, "read again only after dcs_ttl/4 = 2.5 s")
+        clock.advance(0.5)
+        #expect(session.storedPause(metadataFlag: false) == .paused)
         #expect(store.calls["get"] == 2)
+        try PauseKeys.write(false, nodeIDs: [2], store: store, settings: Self.settings)
+        #expect(session.storedPause(metadataFlag: true) == .unpaused, "the flag changed (a switchover's pause): read at once")
         store.reachable = false
-        clock.advance(1)
-        guard case .unreachable = session.storedPause() else { Issue.record("the failure is reported"); return }
+        clock.advance(2.5)
+        guard case .unreachable = session.storedPause(metadataFlag: true) else { Issue.record("the failure is reported"); return }
         store.reachable = true
         clock.advance(1)
-        guard case .unreachable = session.storedPause() else { Issue.record("not asked again before dcs_ttl/4"); return }
+        guard case .unreachable = session.storedPause(metadataFlag: true) else { Issue.record("not asked again before dcs_ttl/4"); return }
         clock.advance(1.5)
-        #expect(session.storedPause() == .paused, "asked again after dcs_ttl/4 = 2.5 s")
+        #expect(session.storedPause(metadataFlag: true) == .unpaused, "asked again after dcs_ttl/4")
+        #expect(store.calls["get"] == 4, "the one failed read is not counted by the store")
     }
 }

@@ -25,13 +25,13 @@ struct PauseInForceTests {
         #expect(DaemonRuntime.pauseInForce(flag: true, session: nil, logger: logger), "without dcs: the flag")
         #expect(DaemonRuntime.pauseInForce(flag: true, session: session, logger: logger), "no key: the flag")
         try PauseKeys.write(true, nodeIDs: [2, 3], store: store, settings: Self.settings)
-        clock.advance(1)
+        clock.advance(2)
         #expect(DaemonRuntime.pauseInForce(flag: false, session: session, logger: logger), "paused with the primary down")
         try PauseKeys.write(false, nodeIDs: [2, 3], store: store, settings: Self.settings)
-        clock.advance(1)
+        clock.advance(2)
         #expect(!DaemonRuntime.pauseInForce(flag: true, session: session, logger: logger), "unpaused with the primary down")
         store.reachable = false
-        clock.advance(1)
+        clock.advance(2)
         #expect(DaemonRuntime.pauseInForce(flag: true, session: session, logger: logger), "etcd down: the flag")
         #expect(!DaemonRuntime.pauseInForce(flag: false, session: session, logger: logger))
     }

@@ -54,5 +54,10 @@ extension ConsensusTests {
         #expect(etcd.value(Self.leaderKey) == Self.id(winner))
         #expect(c.log(winner).contains("monitoring resumed (unpaused)"))
         try c.waitForStreaming(winner == "node2" ? "node3" : "node2", from: winner)
+        etcd.killAll()
+        let refused = try c.f.keel("-f", c.f.config(winner), "service", "pause")
+        #expect(refused.status == 26, "etcd down: the pause is not in force everywhere: \(refused)")
+        let text = refused.stdout + refused.stderr
+        #expect(text.contains("unable to write the pause state to etcd") && text.contains(etcd.endpoints[0]), "names etcd and the endpoint: \(refused)")
     }
 }
