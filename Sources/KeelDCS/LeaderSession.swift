@@ -22,6 +22,8 @@ public final class LeaderSession: @unchecked Sendable {
     private var confirmed: (lease: Int64, at: Double)?
     /// False once a release found the key not naming this node (a standby at rest asks nothing more).
     private var mayHoldKey = true
+    /// The last read of this node's pause key, the metadata flag then, and when it was made (`storedPause`).
+    private var pauseRead: (answer: StoredPause, flag: Bool, at: Double)?
 
     /// A session of node `nodeID` with `store`; `clock` is keeld's monotonic clock (seconds).
     public init(store: ConsensusStore, settings: DCSSettings, nodeID: Int, clock: @escaping @Sendable () -> Double) {
@@ -78,6 +80,25 @@ public final class LeaderSession: @unchecked Sendable {
         let released = try store.deleteIf(settings.leaderKey, value: String(nodeID))
         lock.withLock { lastHeld = nil; mayHoldKey = false; confirmed = nil }
         return released
+    }
+
+    /// This node's pause key (`keel service pause|unpause`), read at most every `dcs_ttl`/4 seconds (as often
+    /// as a standby publishes; 1 s at least) — at once when `metadataFlag` (the pause flag in the metadata)
+    /// changed since the last read, since every writer of the flag writes the key too. A store that does not
+    /// answer gives `.unreachable`, so costs a monitoring round at most one call deadline now and then.
+    public func storedPause(metadataFlag: Bool) -> StoredPause {
+        let now = clock()
+        if let last = lock.withLock({ pauseRead }), last.flag == metadataFlag, now - last.at < max(1, settings.ttl / 4) {
+            return last.answer
+        }
+        let answer: StoredPause
+        do {
+            answer = StoredPause(value: try store.get(settings.pauseKey(nodeID))?.value)
+        } catch {
+            answer = .unreachable("\(error)")
+        }
+        lock.withLock { pauseRead = (answer, metadataFlag, now) }
+        return answer
     }
 
     /// Publishes this node's status under `<prefix>members/<id>`, under the session's lease.

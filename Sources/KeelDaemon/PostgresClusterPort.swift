@@ -43,8 +43,7 @@ final class PostgresClusterPort: ClusterPort {
 
     func localState() -> LocalState? {
         guard local.isOK, let info = try? ServerInfo.read(local) else { return nil }
-        let paused = (try? MetadataStore(connection: local).isPaused(nodeID: runtime.config.nodeID)) ?? false
-        return LocalState(inRecovery: info.isInRecovery, paused: paused)
+        return LocalState(inRecovery: info.isInRecovery, paused: runtime.isPaused(local: local))
     }
 
     /// This node's record and its upstream's (the override after a follow, until the metadata says so).

@@ -51,7 +51,7 @@ struct PrimaryMonitor {
             }
             let store = MetadataStore(connection: local)
             let nodes = (try? store.nodes()) ?? []
-            let paused = (try? store.isPaused(nodeID: config.nodeID)) ?? false
+            let paused = runtime.isPaused(local: local)
             (silence.nodes, silence.timeline, silence.term) = (nodes, info.timeline, (try? store.votingTerm()) ?? nil)
             if let lease, await fencedForLease(lease, local: local, info: info) { return }
             let outcome = await guardian.check(local: local, info: info, nodes: nodes, paused: paused)

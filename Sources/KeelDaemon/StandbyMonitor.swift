@@ -26,7 +26,7 @@ final class StandbyMonitor {
         self.runtime = runtime
         port = PostgresClusterPort(runtime: runtime, heartbeat: heartbeat, local: local, waker: waker)
         let store = MetadataStore(connection: local)
-        let paused = (try? store.isPaused(nodeID: runtime.config.nodeID)) ?? false
+        let paused = runtime.isPaused(local: local)
         let nodes = (try? store.nodes()) ?? []
         let upstream = nodes.first { $0.nodeID == runtime.config.nodeID }?.upstreamNodeID
         let machine = FailoverMachine(settings: FailoverSettings(config: runtime.config), initial: paused ? .paused : .monitoring,

@@ -4,12 +4,14 @@ import FoundationEssentials
 import Foundation
 #endif
 import KeelCore
+import KeelDCS
 import KeelPostgres
 
 /// `keel service status [--csv] [--json]` (also `keel daemon status`): every node with its PostgreSQL
 /// status and its keeld — running or not, PID, paused, when it last saw its upstream — as repmgr 5.3
 /// `do_service_status` prints them. keeld reports through `repmgr.keel_daemon` on the primary: a daemon
-/// counts as running when its heartbeat is at most 3 × `monitor_interval_secs` (and 10 s) old.
+/// counts as running when its heartbeat is at most 3 × `monitor_interval_secs` (and 10 s) old. With a consensus
+/// store (`dcs`) the paused column is the pause in force (`PauseRule`: etcd's pause key first).
 public struct ServiceStatus {
     /// One line, also the JSON object of `--json`.
     public struct Entry: Sendable, Encodable, Equatable {
@@ -54,11 +56,12 @@ public struct ServiceStatus {
                 .map { ClusterShow.Probe(info: $0, replication: [:]) }
         }.entries
         let fresh = Double(max(3 * context.config.monitorIntervalSecs, 10))
+        let paused = pauseInForce(nodes: nodes, daemons: daemons)
         let entries = zip(nodes, shown).map { node, e -> Entry in
             let d = daemons.first { $0.nodeID == node.nodeID }
             let running = d?.pid != nil && (d?.secondsSinceHeartbeat ?? .infinity) <= fresh
             return Entry(id: node.nodeID, name: node.nodeName, role: node.type.rawValue, status: e.status, upstream: e.upstream,
-                         pgRunning: e.reachable, daemonRunning: running, pid: running ? d?.pid : nil, paused: d?.paused ?? false,
+                         pgRunning: e.reachable, daemonRunning: running, pid: running ? d?.pid : nil, paused: paused[node.nodeID] ?? false,
                          priority: node.priority, location: node.location,
                          upstreamLastSeenSeconds: node.type == .standby ? d?.upstreamLastSeenSeconds.map { Int($0.rounded()) } : nil,
                          statusText: e.statusText, upstreamText: e.upstreamText)
@@ -82,37 +85,14 @@ public struct ServiceStatus {
         }
         return entries.allSatisfy { $0.pgRunning && $0.daemonRunning } ? .success : .nodeStatus
     }
-}
 
-/// `keel service pause|unpause [--dry-run]` (also `keel daemon pause|unpause`): sets the pause flag of
-/// every registered node in `repmgr.keel_daemon` on the primary. A paused keeld keeps monitoring but never
-/// promotes or follows; the flag is replicated, so it holds across daemon restarts. Source: repmgr 5.3
-/// `do_service_pause` (which uses the extension's shared memory instead). Exit 26 when it cannot be set.
-public struct ServicePause {
-    public let context: OpsContext
-    public let pause: Bool
-
-    public init(context: OpsContext, pause: Bool) {
-        self.context = context
-        self.pause = pause
-    }
-
-    public func run() async throws {
-        let local = try context.connectLocal()
-        let (primary, _) = try context.connectPrimary(via: local)
-        let store = MetadataStore(connection: primary)
-        let nodes = try context.query { try store.nodes() }
-        let verb = pause ? "paused" : "unpaused"
-        if context.dryRun {
-            for node in nodes { context.logger.info("would \(pause ? "pause" : "unpause") node \(node.nodeID) (\(node.nodeName))") }
-            return
-        }
-        do {
-            try Migrator(connection: primary).migrate()
-            try store.setPaused(pause, nodeIDs: nodes.map(\.nodeID))
-        } catch {
-            throw KeelError(.daemonPause, "unable to set the pause flag on the primary", detail: "\(error)")
-        }
-        for node in nodes { context.logger.notice("node \(node.nodeID) (\(node.nodeName)) \(verb)") }
+    /// Each node's pause: the metadata flag, or with `dcs` the pause in force (a warning when etcd does not answer).
+    private func pauseInForce(nodes: [NodeRecord], daemons: [DaemonRecord]) -> [Int: Bool] {
+        let flags = Dictionary(nodes.map { node in (node.nodeID, daemons.first { $0.nodeID == node.nodeID }?.paused ?? false) },
+                               uniquingKeysWith: { a, _ in a })
+        guard let dcs = DCSSettings(config: context.config) else { return flags }
+        let (paused, failure) = PauseKeys.effective(metadata: flags, store: EtcdStore(dcs), settings: dcs)
+        if let failure { context.logger.warning("unable to read the pause state from etcd (\(failure)): showing the metadata flag") }
+        return paused
     }
 }
