@@ -27,12 +27,13 @@ let package = Package(
         .target(name: "KeelCore"),
         .target(name: "KeelPostgres", dependencies: ["CLibPQ", "KeelCore"]),
         // The optional consensus store: etcd's v3 JSON gateway over a small HTTP/1.1 client (no dependency).
-        .target(name: "KeelDCS", dependencies: ["KeelCore"]),
+        .target(name: "KeelNet", dependencies: ["KeelCore"]),
+        .target(name: "KeelDCS", dependencies: ["KeelCore", "KeelNet"]),
         .target(name: "KeelLua", dependencies: ["CLuaShim", "CLua", "KeelCore"]),
         .target(
             name: "KeelOps",
             dependencies: [
-                "KeelCore", "KeelPostgres", "KeelLua", "KeelDCS",
+                "KeelCore", "KeelPostgres", "KeelLua", "KeelDCS", "KeelNet",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
@@ -71,7 +72,7 @@ let package = Package(
         .testTarget(name: "KeelLuaTests", dependencies: ["KeelLua", "KeelCore"]),
         .testTarget(name: "KeelOpsTests", dependencies: ["KeelOps", "KeelPostgres", "KeelLua", "KeelCore", "KeelTesting"]),
         .testTarget(name: "KeelDaemonTests", dependencies: ["KeelDaemon", "KeelCore", "KeelDCS"]),
-        .testTarget(name: "KeelDCSTests", dependencies: ["KeelDCS", "KeelCore"]),
-        .testTarget(name: "KeelIntegrationTests", dependencies: ["KeelTesting", "KeelOps", "KeelPostgres", "KeelCore", "KeelDCS"]),
+        .testTarget(name: "KeelDCSTests", dependencies: ["KeelDCS", "KeelCore", "KeelNet"]),
+        .testTarget(name: "KeelIntegrationTests", dependencies: ["KeelTesting", "KeelOps", "KeelPostgres", "KeelCore", "KeelDCS", "KeelNet"]),
     ]
 )

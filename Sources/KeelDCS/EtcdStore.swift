@@ -4,6 +4,7 @@ import FoundationEssentials
 import Foundation
 #endif
 import KeelCore
+import KeelNet
 
 /// `ConsensusStore` over etcd's v3 JSON gateway (etcd 3.4: `POST /v3/...`). Each call tries the endpoints in
 /// turn, the one that answered last first, within `callTimeout` seconds in all (each endpoint gets an equal
@@ -96,7 +97,8 @@ public final class EtcdStore: ConsensusStore, @unchecked Sendable {
             let endpoint = endpoints[index]
             let response: HTTPExchange.Response
             do {
-                response = try HTTPExchange.post(endpoint, path: path, body: payload, timeout: share)
+                response = try HTTPExchange.send("POST", path, host: endpoint.host, port: endpoint.port, peer: "\(endpoint)",
+                                                 body: payload, deadline: ContinuousClock.now + .milliseconds(Int64(share * 1000)))
             } catch {
                 failures.append("\(error)")
                 continue

@@ -1,6 +1,7 @@
 import Testing
 import KeelCore
 @testable import KeelDCS
+import KeelNet
 
 /// A clock the test moves.
 final class TestClock: @unchecked Sendable {
@@ -100,7 +101,7 @@ struct LeaderSessionTests {
     @Test("the gateway's chunked answers are decoded; an unreachable endpoint fails within the deadline")
     func http() throws {
         let raw = Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n".utf8)
-        let response = try HTTPExchange.parse(raw, endpoint: DCSEndpoint(host: "h", port: 1))
+        let response = try HTTPExchange.parse(raw, from: "http://h:1")
         #expect(response.status == 200)
         #expect(String(decoding: response.body, as: UTF8.self) == "hello world")
         // 192.0.2.1 (TEST-NET-1) is never routed: the connect hangs or fails; either way within the deadline.

@@ -1,6 +1,7 @@
 import Foundation
 import KeelCore
 @testable import KeelDCS
+import KeelNet
 import KeelTesting
 
 /// A 3-member etcd 3.4 cluster (Debian's `etcd-server`) on 127.0.0.1, each member with its own data
@@ -97,7 +98,8 @@ final class EtcdCluster {
 /// A bare HTTP POST to 127.0.0.1 for the fixture's checks, through the same client keeld uses.
 enum HTTPProbe {
     static func post(port: Int, path: String, body: String) throws -> String {
-        let response = try HTTPExchange.post(DCSEndpoint(host: "127.0.0.1", port: port), path: path, body: Array(body.utf8), timeout: 1)
+        let response = try HTTPExchange.send("POST", path, host: "127.0.0.1", port: port, peer: "etcd on port \(port)",
+                                             body: Array(body.utf8), deadline: .now + .seconds(1))
         return String(decoding: response.body, as: UTF8.self)
     }
 }
