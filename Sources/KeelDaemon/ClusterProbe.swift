@@ -25,9 +25,27 @@ public struct NodeProbe: Sendable, Equatable {
     /// The node's replay has caught up with the WAL it received (or waits for more).
     public var replayCaughtUp = false
 
-    /// Probes `node` (connect with the node's conninfo, one query), each call bounded by `deadlines` when
-    /// given. Unreachable gives `reachable == false`.
-    public static func probe(_ node: NodeRecord, among nodes: [NodeRecord], deadlines: ConnectionDeadlines? = nil) -> NodeProbe {
+    /// What an election reads beyond the core query, each only when the feature using it is on.
+    public struct Extras: Sendable {
+        /// The `synchronous_mode` record (`synchronous_mode` is not `off`).
+        public var syncRecord = false
+        /// A PostgreSQL 17+ standby's synced logical slots (`logical_slot_failover`).
+        public var logicalSlots = false
+
+        /// The extras `config`'s election uses.
+        public init(config: KeelConfig) {
+            syncRecord = config.synchronousMode != .off
+            logicalSlots = config.logicalSlotFailover
+        }
+
+        /// None.
+        public init() {}
+    }
+
+    /// Probes `node` (connect with the node's conninfo, one query, plus one per `extras`), each call bounded
+    /// by `deadlines` when given. Unreachable gives `reachable == false`.
+    public static func probe(_ node: NodeRecord, among nodes: [NodeRecord], deadlines: ConnectionDeadlines? = nil,
+                             extras: Extras = Extras()) -> NodeProbe {
         guard let conn = try? Connection.open(node.conninfo, deadlines: deadlines),
               let row = try? conn.queryRow("""
                 SELECT pg_catalog.pg_is_in_recovery() AS recovery,
@@ -54,13 +72,13 @@ public struct NodeProbe: Sendable, Equatable {
         }
         var probe = NodeProbe(node: node, reachable: true, isInRecovery: row.bool("recovery"), lastReceivedLSN: row.lsn("received"),
                               timeline: row.int("timeline"), streamingFrom: from)
-        if (row.int("version") ?? 0) >= LogicalSlotFailover.minimumServerVersion, row.bool("recovery") == true {
+        if extras.logicalSlots, (row.int("version") ?? 0) >= LogicalSlotFailover.minimumServerVersion, row.bool("recovery") == true {
             probe.syncedLogicalSlots = LogicalSlots.failoverSlots(conn)
         }
         // Replay caught up with the WAL received (or the startup process waits for more): the replicated
         // metadata, the synchronous_mode record included, is as new as the LSN.
         probe.replayCaughtUp = row.bool("caught_up") ?? false
-        probe.syncRecord = (try? MetadataStore(connection: conn).syncRecord()) ?? nil
+        if extras.syncRecord { probe.syncRecord = (try? MetadataStore(connection: conn).syncRecord()) ?? nil }
         return probe
     }
 

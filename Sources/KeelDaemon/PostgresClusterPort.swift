@@ -124,7 +124,7 @@ final class PostgresClusterPort: ClusterPort {
         }
         guard let lost = records().upstream else { return .failure(PortFailure(reason: "the upstream has no record")) }
         let all = probe(nodes.filter { $0.nodeID != me.nodeID }, among: nodes)
-        let mine = NodeProbe.probe(me, among: nodes, deadlines: runtime.deadlines)
+        let mine = NodeProbe.probe(me, among: nodes, deadlines: runtime.deadlines, extras: NodeProbe.Extras(config: runtime.config))
         let view = { (p: NodeProbe) in p.peerView(lostPrimaryID: lost.nodeID, probes: all) }
         let term = ((try? store.votingTerm()) ?? nil) ?? 1
         electionReferenceLSN = ([mine] + all).filter { $0.reachable && $0.node.type != .witness }.compactMap(\.lastReceivedLSN).max()
@@ -138,8 +138,9 @@ final class PostgresClusterPort: ClusterPort {
     /// CPUs would have it).
     private func probe(_ targets: [NodeRecord], among nodes: [NodeRecord]) -> [NodeProbe] {
         let deadlines = runtime.deadlines
+        let extras = NodeProbe.Extras(config: runtime.config)
         return concurrentMap(targets, width: max(1, targets.count), name: "keeld-probe") { node in
-            NodeProbe.probe(node, among: nodes, deadlines: deadlines)
+            NodeProbe.probe(node, among: nodes, deadlines: deadlines, extras: extras)
         }
     }
 
