@@ -7,6 +7,16 @@ struct Keel: AsyncParsableCommand {
     /// `repmgr 5.3.3` for both).
     static let versionNumber = "0.1.0"
 
+    /// What the lone argument `-V`, `--version` or `--version-number` prints (without the newline); nil for
+    /// any other argument.
+    static func versionAnswer(_ argument: String) -> String? {
+        switch argument {
+        case "-V", "--version": "keel \(versionNumber)"
+        case "--version-number": versionNumber
+        default: nil
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "keel",
         abstract: "Replication and failover manager for PostgreSQL (repmgr-compatible, with Lua hooks).",
@@ -17,7 +27,7 @@ struct Keel: AsyncParsableCommand {
             -t, --dry-run, -F); where one has no effect on a command, keel says so in a WARNING and ignores it. \
             Also: keel -f CONFIG --dump-config prints the parsed settings (key|value); -V, --version-number.
             """,
-        version: "keel \(Keel.versionNumber)",
+        version: versionAnswer("--version")!,
         subcommands: [Primary.self, Standby.self, Witness.self, Node.self, Cluster.self, Service.self, Daemon.self, Hook.self, Run.self,
                       Sandbox.self],
         helpNames: [.customLong("help"), .customShort("?")]

@@ -23,14 +23,16 @@ func fail(_ message: String, hint: String? = nil) -> Never {
     exit(ExitStatus.badConfig.rawValue)
 }
 
-var arguments = ArgumentNormalizer.reorder(Array(CommandLine.arguments.dropFirst()))
-// repmgr's stand-alone options: `-V`/`--version`/`--version-number` (answered here, before the command
-// tree is built), and `--dump-config` (read the file, print the parsed settings as `key|value`, exit 0;
-// any other argument but the global options is ignored).
-if arguments == ["-V"] || arguments == ["--version"] || arguments == ["--version-number"] {
-    print(arguments == ["--version-number"] ? Keel.versionNumber : Keel.configuration.version)
+// repmgr's stand-alone options: `-V`/`--version`/`--version-number`, answered first: no argument
+// reordering, no command tree, no `print` (whose first dynamic cast scans every protocol conformance in the
+// binary), so a version check costs little more than loading the libraries.
+if CommandLine.arguments.count == 2, let answer = Keel.versionAnswer(CommandLine.arguments[1]) {
+    writeAll(fd: 1, answer + "\n")
     exit(0)
 }
+var arguments = ArgumentNormalizer.reorder(Array(CommandLine.arguments.dropFirst()))
+// `--dump-config`: read the file, print the parsed settings as `key|value`, exit 0; any other argument but
+// the global options is ignored.
 if arguments.contains("--dump-config") {
     do {
         let options = try GlobalOptions.parse(arguments.filter { $0 != "--dump-config" })
