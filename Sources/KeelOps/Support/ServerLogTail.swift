@@ -36,7 +36,7 @@ public enum ServerLogTail {
         return tail.isEmpty ? nil : "last lines of \"\(file)\":\n" + tail
     }
 
-    /// The last `count` non-empty lines of `text`; a first partial line (cut by the read) is dropped.
+    /// The last `count` non-empty lines of `text`.
     static func lastLines(_ text: String, _ count: Int) -> String {
         text.split(separator: "\n", omittingEmptySubsequences: true).suffix(count).joined(separator: "\n")
     }
