@@ -63,6 +63,11 @@ struct FenceEffector {
         guard action == .demote else { return "server left stopped" }
         do {
             try writeStandbySignal()
+            // The killed postmaster may be a zombie its parent (e.g. a `pg_ctl -w start` still polling) has
+            // not reaped yet: PostgreSQL refuses to start while its lock file names a live pid.
+            if let pid = DataDirectory(runtime.config.dataDirectory).removeStaleLockFile() {
+                runtime.logger.info("removed the stale postmaster.pid of the ended server (PID \(pid))")
+            }
             try await LocalService(context: runtime.opsContext()).run("start", timeout: 120, failure: .systemFailure)
             return "started again as a read-only standby"
         } catch {

@@ -23,6 +23,7 @@ struct PrimaryMonitor {
         let guardian = FenceGuard(runtime: runtime)
         let silence = SilentPrimaryFence(runtime: runtime)
         let lease = LeaderLease(runtime: runtime)
+        silence.answered()  // the server has just answered the role check: its postmaster is the one watched
         guardian.reassertIfFenced(local: local)
         _ = try? Migrator(connection: local).migrate()
         var tracker = ChildNodeTracker(settings: .init(config: runtime.config))

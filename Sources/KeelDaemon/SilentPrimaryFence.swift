@@ -17,10 +17,16 @@ import KeelPostgres
 /// and its children), which works on stopped processes too, so nothing it held is acknowledged when it
 /// would have resumed — and `fence_action` applied to what is left: demote starts it again in recovery
 /// (`standby.signal`), stop leaves it down. The fence is persisted first; `fence_command` and
-/// `node_fenced` follow, as for any fence.
+/// `node_fenced` follow, as for any fence. Only the postmaster that last answered keeld can be silent
+/// (`SilenceRule.isSilentServer`): one started since — a crashed server being started again by
+/// `node rejoin`, whose lock file exists before it listens — is left to start up.
 final class SilentPrimaryFence {
     private let runtime: DaemonRuntime
     private var silentSince: Double?
+    /// The postmaster that last answered the primary monitor.
+    private var answeredBy: PostmasterIdentity?
+    /// The last postmaster reported as started since then (logged once each).
+    private var reportedNewcomer: PostmasterIdentity?
     /// What the primary monitor last knew: the registered nodes, the timeline and the voting term.
     var nodes: [NodeRecord] = []
     var timeline = 0
@@ -30,18 +36,22 @@ final class SilentPrimaryFence {
 
     private var effector: FenceEffector { FenceEffector(runtime: runtime) }
 
-    /// The local server answered again.
-    func answered() { silentSince = nil }
+    /// The local server answered: remembers its postmaster, the only one that can go silent.
+    func answered() {
+        silentSince = nil
+        if let live = Postmaster.identity(dataDirectory: runtime.config.dataDirectory) { answeredBy = live }
+    }
 
     /// Called after a failed attempt to reach the local server. True when the server was ended.
     func observeSilence() async -> Bool {
         let config = runtime.config
         let settings = FenceSettings(config: config)
-        guard settings.mode != .off, let pid = Postmaster.livePid(dataDirectory: config.dataDirectory),
-              runtime.ping(config.conninfo) == .noResponse else {
+        guard settings.mode != .off, let live = Postmaster.identity(dataDirectory: config.dataDirectory),
+              isTheAnsweringServer(live), runtime.ping(config.conninfo) == .noResponse else {
             silentSince = nil
             return false
         }
+        let pid = live.pid
         let now = runtime.now
         let since = silentSince ?? (now - runtime.deadlines.query)
         silentSince = since
@@ -65,6 +75,16 @@ final class SilentPrimaryFence {
         silentSince = nil
         return ended
     }
+
+    /// True when `live` is the postmaster that last answered; logs once a postmaster started since.
+    private func isTheAnsweringServer(_ live: PostmasterIdentity) -> Bool {
+        if SilenceRule.isSilentServer(live: live, lastAnswered: answeredBy) { return true }
+        if reportedNewcomer != live {
+            reportedNewcomer = live
+            runtime.logger.info("postmaster pid \(live.pid) started after the local server last answered: left to start up, never ended as a silent server")
+        }
+        return false
+    }
 }
 
 /// The local postmaster, by the pid in `postmaster.pid` (PostgreSQL's own lock file).
@@ -75,6 +95,20 @@ enum Postmaster {
               let first = text.split(separator: "\n").first, let pid = pid_t(String(first).trimmingWhitespace()),
               pid > 0, Glibc.kill(pid, 0) == 0 else { return nil }
         return state(of: pid) == "Z" ? nil : pid
+    }
+
+    /// The live postmaster named in `postmaster.pid` with its start time, else `nil`.
+    static func identity(dataDirectory: String) -> PostmasterIdentity? {
+        guard let pid = livePid(dataDirectory: dataDirectory), let started = startTime(of: pid) else { return nil }
+        return PostmasterIdentity(pid: pid, startTime: started)
+    }
+
+    /// The process start time (field 22 of `/proc/<pid>/stat`, clock ticks after boot); `nil` when gone.
+    private static func startTime(of pid: pid_t) -> UInt64? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 19 ? UInt64(fields[19]) : nil
     }
 
     /// SIGKILL to the postmaster and its children; true once the postmaster is gone (waited up to `within` s).

@@ -25,6 +25,18 @@ struct SilenceRuleTests {
         #expect(SilenceRule.mustEnd(silentSince: 10, now: 11, timing: short, callDeadline: 1, replaceable: true))
     }
 
+    @Test("only the postmaster that last answered can be silent: a restarted server, a reused pid or an unknown one never is")
+    func sameServer() {
+        let answered = PostmasterIdentity(pid: 4242, startTime: 1000)
+        #expect(SilenceRule.isSilentServer(live: answered, lastAnswered: answered))
+        // The server crashed and is being started again (node rejoin): a new postmaster, still starting up.
+        #expect(!SilenceRule.isSilentServer(live: PostmasterIdentity(pid: 5151, startTime: 9000), lastAnswered: answered))
+        // The dead postmaster's pid reused by another process: a later start time.
+        #expect(!SilenceRule.isSilentServer(live: PostmasterIdentity(pid: 4242, startTime: 9000), lastAnswered: answered))
+        #expect(!SilenceRule.isSilentServer(live: nil, lastAnswered: answered))
+        #expect(!SilenceRule.isSilentServer(live: answered, lastAnswered: nil))
+    }
+
     @Test("a server the others cannot replace is never ended, however long it is silent")
     func notReplaceable() {
         let t = FenceTiming(monitorInterval: 1, reconnectAttempts: 3, reconnectInterval: 1)

@@ -43,4 +43,29 @@ struct FrozenPrimaryTests {
             #expect(stopped != nil && stopped! < .seconds(2), "keeld on \(node) took \(String(describing: stopped)) to stop")
         }
     }
+
+    @Test("a crashed primary started again (as node rejoin does) is left to start by its keeld: a new postmaster that does not answer yet is never ended as a silent server")
+    func restartedOldPrimaryIsNotSilent() throws {
+        let c = try FailoverCluster("restarted", standbys: 2, witness: true)
+        try c.startDaemons()
+        try c.waitForStreaming("node2", from: "node1")
+        try c.waitForStreaming("node3", from: "node1")
+        try waitFor("node1's keeld monitoring its primary", timeout: 30) { c.log("node1").contains("monitoring cluster primary") }
+        let node1 = c.server("node1")
+        try node1.kill()
+        _ = try c.waitForNewPrimary(among: ["node2", "node3"], timeout: 30)
+        try waitFor("node1's keeld reconnecting", timeout: 30) { c.log("node1").contains("unable to connect to local") }
+        // Started in recovery without TCP: its lock file names a live postmaster that never answers keeld,
+        // as a server does between writing postmaster.pid and listening (the window `node rejoin` hit).
+        #expect(FileManager.default.createFile(atPath: node1.dataDirectory + "/standby.signal", contents: Data()))
+        try node1.appendConfiguration("listen_addresses = ''")
+        try node1.start()
+        let postmaster = try #require(node1.postmasterPID)
+        try waitFor("node1's keeld seeing the new postmaster \(postmaster)", timeout: 30) {
+            c.log("node1").contains("postmaster pid \(postmaster) started after the local server last answered")
+        }
+        #expect(kill(postmaster, 0) == 0, "the restarted postmaster \(postmaster) was ended")
+        #expect(!c.log("node1").contains("ended (SIGKILL)"))
+        #expect(!FileManager.default.fileExists(atPath: node1.dataDirectory + "/keel.fence"))
+    }
 }

@@ -48,4 +48,22 @@ struct DataDirectoryTests {
         #expect(DataDirectory(path).removeStaleLockFile() == nil)
         #expect(FileManager.default.fileExists(atPath: path + "/postmaster.pid"))
     }
+
+    @Test("a killed postmaster its parent has not reaped yet (a zombie) is not running: its lock file is removed, since PostgreSQL would refuse to start")
+    func zombie() throws {
+        let path = try directory(withPID: 0)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let child = try ChildLauncher.launch(LaunchRequest(executable: "/bin/true", arguments: [], currentDirectory: path))
+        let monitor = ChildMonitor(pid: child.pid)
+        defer { monitor.wait(timeout: 10) }
+        try waitFor("pid \(child.pid) a zombie", timeout: 10) {
+            let stat = (try? String(contentsOfFile: "/proc/\(child.pid)/stat", encoding: .utf8)) ?? ""
+            return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") == true
+        }
+        try "\(child.pid)\n\(path)\n".write(toFile: path + "/postmaster.pid", atomically: true, encoding: .utf8)
+        #expect(kill(child.pid, 0) == 0, "a zombie still answers kill(pid, 0), as PostgreSQL's lock-file check sees it")
+        #expect(DataDirectory(path).runningPostmasterPID == nil)
+        #expect(DataDirectory(path).removeStaleLockFile() == child.pid)
+        #expect(!FileManager.default.fileExists(atPath: path + "/postmaster.pid"))
+    }
 }

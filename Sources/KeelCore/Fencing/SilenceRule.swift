@@ -21,6 +21,16 @@ public enum SilenceRule {
         replaceable && now - silentSince >= max(timing.isolationTimeout, callDeadline)
     }
 
+    /// Whether the live postmaster (`live`) is the server that keeld last saw answer (`lastAnswered`): only
+    /// that server can have gone silent. A postmaster started since — the server went down and is being
+    /// started again, by `node rejoin`, by a fence or by hand — does not answer yet because it is starting
+    /// up (its lock file is written before it listens), and a pid reused by another process is no server
+    /// at all: neither is ever ended. Unknown identities never match.
+    public static func isSilentServer(live: PostmasterIdentity?, lastAnswered: PostmasterIdentity?) -> Bool {
+        guard let live, let lastAnswered else { return false }
+        return live == lastAnswered
+    }
+
     /// The verdict for a silent primary: every other node is treated as unseen by it.
     public static func replaceable(primary: PeerView, peers: [PeerView], mode: FencingMode) -> IsolationRule.Verdict {
         let unseen = peers.map { peer -> PeerView in
@@ -29,5 +39,21 @@ public enum SilenceRule {
             return peer
         }
         return IsolationRule.evaluate(primary: primary, peers: unseen, mode: mode)
+    }
+}
+
+/// A postmaster as keeld sees it: the pid in `postmaster.pid` and that process's start time (clock ticks
+/// after boot, field 22 of `/proc/<pid>/stat`), so that a restarted server, or the pid of a dead postmaster
+/// reused by another process, is told apart from the server that was running before.
+public struct PostmasterIdentity: Sendable, Equatable {
+    /// The process ID.
+    public var pid: Int32
+    /// The process start time, clock ticks after boot.
+    public var startTime: UInt64
+
+    /// Makes the identity.
+    public init(pid: Int32, startTime: UInt64) {
+        self.pid = pid
+        self.startTime = startTime
     }
 }

@@ -76,8 +76,11 @@ public struct LocalService {
         context.logger.info("executing: \(command)")
         let result = try await ProcessRunner.shell(command, timeout: timeout)
         guard result.succeeded else {
+            // pg_ctl only says "examine the log output": the reason is in the server's log.
+            let output = (result.stderr + result.stdout).trimmingWhitespace()
+            let log = ServerLogTail.describe(config: context.config, action: action)
             throw KeelError(failure, "unable to \(action) the local PostgreSQL server (exit status \(result.status))",
-                            detail: (result.stderr + result.stdout).trimmingWhitespace(),
+                            detail: [output, log].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: "\n"),
                             hint: "command: \(command)")
         }
     }
