@@ -94,21 +94,13 @@ enum Postmaster {
         guard let text = try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8),
               let first = text.split(separator: "\n").first, let pid = pid_t(String(first).trimmingWhitespace()),
               pid > 0, Glibc.kill(pid, 0) == 0 else { return nil }
-        return state(of: pid) == "Z" ? nil : pid
+        return ProcessStat.read(pid)?.hasEnded == true ? nil : pid
     }
 
     /// The live postmaster named in `postmaster.pid` with its start time, else `nil`.
     static func identity(dataDirectory: String) -> PostmasterIdentity? {
-        guard let pid = livePid(dataDirectory: dataDirectory), let started = startTime(of: pid) else { return nil }
+        guard let pid = livePid(dataDirectory: dataDirectory), let started = ProcessStat.read(pid)?.startTime else { return nil }
         return PostmasterIdentity(pid: pid, startTime: started)
-    }
-
-    /// The process start time (field 22 of `/proc/<pid>/stat`, clock ticks after boot); `nil` when gone.
-    private static func startTime(of pid: pid_t) -> UInt64? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 19 ? UInt64(fields[19]) : nil
     }
 
     /// SIGKILL to the postmaster and its children; true once the postmaster is gone (waited up to `within` s).
@@ -121,7 +113,7 @@ enum Postmaster {
         for child in children { _ = Glibc.kill(child, SIGKILL) }
         _ = Glibc.kill(pid, SIGKILL)
         let deadline = Date().addingTimeInterval(seconds)
-        func gone(_ p: pid_t) -> Bool { Glibc.kill(p, 0) != 0 || state(of: p) == "Z" }
+        func gone(_ p: pid_t) -> Bool { Glibc.kill(p, 0) != 0 || ProcessStat.read(p)?.hasEnded == true }
         while Date() < deadline {
             if gone(pid), children.allSatisfy(gone), !group || Glibc.kill(-pid, 0) != 0 { return true }
             usleep(20_000)
@@ -129,21 +121,9 @@ enum Postmaster {
         return gone(pid)
     }
 
-    /// The process state letter from `/proc/<pid>/stat` (`nil` when gone).
-    private static func state(of pid: pid_t) -> Character? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        return stat[stat.index(after: close)...].first { $0 != " " }
-    }
-
     /// The pids whose parent is `pid`.
     private static func children(of pid: pid_t) -> [pid_t] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
-        return entries.compactMap { pid_t($0) }.filter { candidate in
-            guard let stat = try? String(contentsOfFile: "/proc/\(candidate)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 1 && pid_t(fields[1]) == pid
-        }
+        return entries.compactMap { pid_t($0) }.filter { ProcessStat.read($0)?.parentPID == pid }
     }
 }

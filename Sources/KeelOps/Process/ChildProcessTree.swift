@@ -37,7 +37,7 @@ final class ChildProcessTree: @unchecked Sendable {
         guard let entries = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else { return [] }
         var children: [pid_t: [pid_t]] = [:]
         for entry in entries {
-            guard let pid = pid_t(entry), let parent = parentPID(of: pid) else { continue }
+            guard let pid = pid_t(entry), let parent = ProcessStat.read(pid)?.parentPID else { continue }
             children[parent, default: []].append(pid)
         }
         var found: [pid_t] = []
@@ -49,13 +49,5 @@ final class ChildProcessTree: @unchecked Sendable {
             }
         }
         return found
-    }
-
-    /// The parent PID in `/proc/PID/stat` (the field after the `)` that ends the command name, and its state).
-    static func parentPID(of pid: pid_t) -> pid_t? {
-        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
-        let fields = stat[stat.index(after: close)...].split(separator: " ")
-        return fields.count > 1 ? pid_t(fields[1]) : nil
     }
 }

@@ -47,10 +47,7 @@ public struct DataDirectory: Sendable {
         guard kill(pid, 0) == 0 || errno == EPERM else { return nil }
         let fm = FileManager.default
         // A killed postmaster its parent has not reaped yet is a zombie: not running.
-        if let stat = fm.contents(atPath: "/proc/\(pid)/stat"), let text = String(data: stat, encoding: .utf8),
-           let close = text.lastIndex(of: ")"), text[text.index(after: close)...].trimmingSpaces().first.map({ "ZX".contains($0) }) == true {
-            return nil
-        }
+        if ProcessStat.read(pid)?.hasEnded == true { return nil }
         if let cwd = try? fm.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd") {
             return cwd == path || cwd == PathString.resolvingSymlinks(path) ? pid : nil
         }
