@@ -36,6 +36,27 @@ enum Cluster {
     }
 
     static let automatic = FailoverSettings(nodeID: 2, mode: .automatic)
+
+    /// The lost primary reachable again, out of recovery, on `timeline`.
+    static func returned(timeline: Int) -> PeerView {
+        var primary = PeerView(nodeID: 1, name: "alpha", type: .primary, location: "dc1", reachable: true, isInRecovery: false)
+        primary.timeline = timeline
+        return primary
+    }
+
+    /// Sibling `id` promoted (out of recovery) on `timeline`.
+    static func promoted(_ id: Int, timeline: Int) -> PeerView {
+        var node = standby(id, inRecovery: false)
+        node.timeline = timeline
+        return node
+    }
+
+    /// Sibling `id` in recovery on `timeline`.
+    static func inRecovery(_ id: Int, timeline: Int) -> PeerView {
+        var node = standby(id)
+        node.timeline = timeline
+        return node
+    }
 }
 
 /// What a scenario expects from the election.
@@ -138,6 +159,12 @@ struct FailoverElectionTests {
               C.input([C.standby(3)], primary: PeerView(nodeID: 1, name: "alpha", type: .primary, location: "dc1",
                                                       reachable: true, isInRecovery: false)),
               .cancelled(.primaryReappeared)),
+        .init("the lost primary is back on its timeline while a sibling runs as primary on a later one: the sibling is followed",
+              C.input([C.promoted(3, timeline: 2)], primary: C.returned(timeline: 1)), .follow(3)),
+        .init("the lost primary is back, a sibling in recovery on a later timeline but none promoted in sight: it reappeared",
+              C.input([C.inRecovery(3, timeline: 2)], primary: C.returned(timeline: 1)), .cancelled(.primaryReappeared)),
+        .init("the lost primary is back on the newest timeline: it reappeared",
+              C.input([C.inRecovery(3, timeline: 2)], primary: C.returned(timeline: 2)), .cancelled(.primaryReappeared)),
         // manual
         .init("failover=manual: not a candidate", C.input([C.standby(3)]), settings: FailoverSettings(nodeID: 2),
               .notCandidate("manual")),

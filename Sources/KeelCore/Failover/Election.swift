@@ -67,8 +67,13 @@ public enum Election {
             return report
         }
 
-        // 2. the primary is back
-        if lost.reachable && lost.isInRecovery == false {
+        // 2. the primary is back, unless another reachable node already runs as primary on a later timeline:
+        //    then the lost one is a former primary (fenced where it runs) and that node is followed in 3.
+        //    repmgr resumes monitoring it, and a standby that does so streams the old timeline's new WAL
+        //    and can no longer follow the new primary without a rewind.
+        let promotedTimeline = others.filter { $0.active && $0.reachable && $0.type != .witness && $0.isInRecovery == false }
+            .compactMap(\.timeline).max()
+        if lost.reachable && lost.isInRecovery == false && !isFormerPrimary(lost, newestTimeline: promotedTimeline) {
             return cancel(.primaryReappeared, "original primary \(lost.label) reappeared - no promotion needed")
         }
 
