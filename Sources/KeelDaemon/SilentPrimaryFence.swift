@@ -89,18 +89,13 @@ final class SilentPrimaryFence {
 
 /// The local postmaster, by the pid in `postmaster.pid` (PostgreSQL's own lock file).
 enum Postmaster {
-    /// The postmaster's pid when `postmaster.pid` names a live process (not a zombie), else `nil`.
-    static func livePid(dataDirectory: String) -> pid_t? {
+    /// The postmaster named in `postmaster.pid` with its start time when it is a live process (not a zombie),
+    /// else `nil`. A standalone backend's negative pid (`postgres --single`) is no postmaster.
+    static func identity(dataDirectory: String) -> PostmasterIdentity? {
         guard let text = try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8),
               let first = text.split(separator: "\n").first, let pid = pid_t(String(first).trimmingWhitespace()),
-              pid > 0, Glibc.kill(pid, 0) == 0 else { return nil }
-        return ProcessStat.read(pid)?.hasEnded == true ? nil : pid
-    }
-
-    /// The live postmaster named in `postmaster.pid` with its start time, else `nil`.
-    static func identity(dataDirectory: String) -> PostmasterIdentity? {
-        guard let pid = livePid(dataDirectory: dataDirectory), let started = ProcessStat.read(pid)?.startTime else { return nil }
-        return PostmasterIdentity(pid: pid, startTime: started)
+              pid > 0, Glibc.kill(pid, 0) == 0, let stat = ProcessStat.read(pid), !stat.hasEnded else { return nil }
+        return PostmasterIdentity(pid: pid, startTime: stat.startTime)
     }
 
     /// SIGKILL to the postmaster and its children; true once the postmaster is gone (waited up to `within` s).
